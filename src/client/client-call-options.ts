@@ -1,0 +1,34 @@
+import type { BinaryReadOptions, BinaryWriteOptions } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { RequestHeaderSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
+import { MAX_TIMEOUT_MS } from "../constants.ts";
+import { encodeFrame } from "../wire/encode-frame.ts";
+import { FrameType } from "../wire/frame-type.ts";
+import { headersToMetadata } from "../wire/metadata.ts";
+
+/** Client settings every call needs, resolved once per transport. */
+export interface ClientCallOptions {
+  readonly readMaxBytes: number;
+  readonly writeMaxBytes: number;
+  readonly binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
+}
+
+/** Encodes the REQUEST_HEADER frame; the timeout is what remains until `deadline`. */
+export function encodeRequestHeader(header: Headers, deadline: number | undefined): Uint8Array {
+  const body = create(RequestHeaderSchema, { metadata: headersToMetadata(header) });
+  if (deadline !== undefined) {
+    body.timeoutMs = Math.max(0, Math.min(MAX_TIMEOUT_MS, Math.ceil(deadline - Date.now())));
+  }
+  return encodeFrame(FrameType.RequestHeader, toBinary(RequestHeaderSchema, body));
+}
+
+/** Rejects a request message over the client's own write limit. */
+export function checkWriteSize(bytes: Uint8Array, options: ClientCallOptions): void {
+  if (bytes.byteLength > options.writeMaxBytes) {
+    throw new ConnectError(
+      `request message of ${bytes.byteLength} bytes exceeds the limit of ${options.writeMaxBytes} bytes`,
+      Code.ResourceExhausted,
+    );
+  }
+}

@@ -1,0 +1,146 @@
+import {
+  type BinaryReadOptions,
+  type DescMessage,
+  fromBinary,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ResponseHeaderSchema, TrailerSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
+import { toConnectError } from "../to-connect-error.ts";
+import type { DecodedItem } from "../wire/frame-decoder.ts";
+import type { FrameReader } from "../wire/frame-reader.ts";
+import { FrameType } from "../wire/frame-type.ts";
+import { metadataToHeaders } from "../wire/metadata.ts";
+import { trailerToError } from "../wire/status.ts";
+
+/**
+ * Reads the server's side of one call: RESPONSE_HEADER, messages, TRAILER.
+ * `header` and `trailer` fill in as the frames arrive.
+ */
+export class ResponseReader<O extends DescMessage> {
+  readonly header = new Headers();
+  readonly trailer = new Headers();
+  readonly #reader: FrameReader;
+  readonly #schema: O;
+  readonly #readMaxBytes: number;
+  readonly #binaryOptions: Partial<BinaryReadOptions> | undefined;
+  #headerRead = false;
+  #finished = false;
+
+  constructor(
+    reader: FrameReader,
+    schema: O,
+    readMaxBytes: number,
+    binaryOptions?: Partial<BinaryReadOptions>,
+  ) {
+    this.#reader = reader;
+    this.#schema = schema;
+    this.#readMaxBytes = readMaxBytes;
+    this.#binaryOptions = binaryOptions;
+  }
+
+  /** True once the trailer arrived: the call is over. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /**
+   * Waits for the response header. A call the server ended with an error and
+   * no header rejects here.
+   */
+  async readHeader(): Promise<void> {
+    const item = await this.#read();
+    if (item.type === FrameType.ResponseHeader) {
+      this.#readResponseHeader(item.body.subarray());
+      return;
+    }
+    if (item.type === FrameType.Trailer) {
+      this.#headerRead = true;
+      this.#readTrailer(item.body.subarray());
+      return;
+    }
+    if (item.type === "oversize") {
+      throw new ConnectError(
+        `response header of ${item.payloadBytes - 1} bytes exceeds the limit of ${this.#readMaxBytes} bytes`,
+        Code.ResourceExhausted,
+      );
+    }
+    throw protocolError(`expected RESPONSE_HEADER, got frame type ${String(item.type)}`);
+  }
+
+  /** The next response message, or `undefined` after an OK trailer. Throws the call's error. */
+  async next(): Promise<MessageShape<O> | undefined> {
+    if (this.#finished) {
+      return undefined;
+    }
+    if (!this.#headerRead) {
+      await this.readHeader();
+      if (this.#finished) {
+        return undefined;
+      }
+    }
+    const item = await this.#read();
+    switch (item.type) {
+      case FrameType.Message:
+        try {
+          return fromBinary(this.#schema, item.body.subarray(), this.#binaryOptions);
+        } catch (error) {
+          throw new ConnectError(
+            `cannot decode ${this.#schema.typeName}: ${(error as Error).message}`,
+            Code.Internal,
+          );
+        }
+      case FrameType.Trailer:
+        this.#readTrailer(item.body.subarray());
+        return undefined;
+      case "oversize":
+        throw new ConnectError(
+          `response message of ${item.payloadBytes - 1} bytes exceeds the limit of ${this.#readMaxBytes} bytes`,
+          Code.ResourceExhausted,
+        );
+      default:
+        throw protocolError(`unexpected frame type ${item.type} in a response`);
+    }
+  }
+
+  async #read(): Promise<DecodedItem> {
+    let item: DecodedItem | undefined;
+    try {
+      item = await this.#reader.read();
+    } catch (error) {
+      throw toConnectError(error, Code.Unavailable);
+    }
+    if (item === undefined) {
+      throw new ConnectError("stream ended before the call's trailer", Code.Unavailable);
+    }
+    return item;
+  }
+
+  #readResponseHeader(body: Uint8Array): void {
+    try {
+      metadataToHeaders(fromBinary(ResponseHeaderSchema, body).metadata, this.header);
+    } catch (error) {
+      throw protocolError(`invalid response header: ${(error as Error).message}`);
+    }
+    this.#headerRead = true;
+  }
+
+  #readTrailer(body: Uint8Array): void {
+    this.#finished = true;
+    let error: ConnectError | undefined;
+    try {
+      const trailer = fromBinary(TrailerSchema, body);
+      metadataToHeaders(trailer.metadata, this.trailer);
+      error = trailerToError(trailer, this.header);
+    } catch (reason) {
+      throw protocolError(`invalid trailer: ${(reason as Error).message}`);
+    }
+    if (error !== undefined) {
+      throw error;
+    }
+  }
+}
+
+function protocolError(message: string): ConnectError {
+  return new ConnectError(`protocol error: ${message}`, Code.Internal);
+}

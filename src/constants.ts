@@ -1,0 +1,30 @@
+/** Default protocol id prefix: `/p2prpc/<package.Service>/<Method>/<version>`. */
+export const DEFAULT_PROTOCOL_PREFIX = "/p2prpc";
+
+/** Version of the p2prpc wire protocol, the last segment of every protocol id. */
+export const WIRE_VERSION = "1.0.0";
+
+/** Default largest message, in bytes, a peer accepts or sends (4 MiB, as gRPC). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+/** Default limit of concurrent streams per method and connection, each direction. */
+export const DEFAULT_MAX_STREAMS_PER_METHOD = 1024;
+
+/**
+ * The largest deadline, in milliseconds: 2^31 - 1 (about 24.8 days), the
+ * longest delay a JavaScript timer can wait. Longer ones would fire at once.
+ */
+export const MAX_TIMEOUT_MS = 0x7fff_ffff;
+
+/**
+ * Bytes of complete frames a reader keeps queued before it pauses the stream,
+ * so a slow consumer pushes back on the sender through the muxer's flow control.
+ */
+export const DEFAULT_READ_HIGH_WATER_MARK_BYTES = 256 * 1024;
+
+/**
+ * How much a paused libp2p stream may buffer before libp2p resets it. Yamux can
+ * have granted up to 16 MiB of window before the pause took effect, so the
+ * stream's own default (4 MiB) is raised by this much over the largest frame.
+ */
+export const PAUSED_READ_BUFFER_SLACK_BYTES = 17 * 1024 * 1024;

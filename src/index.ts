@@ -1,0 +1,54 @@
+/**
+ * p2prpc: gRPC-style RPC over libp2p streams, with Connect-ES clients and
+ * servers. Each RPC method is its own negotiated libp2p protocol.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from "@connectrpc/connect";
+ * import { createLibp2pTransport, createRpcNode, rpcServer } from "p2prpc";
+ * import { GreeterService } from "./gen/acme/greeter/v1/greeter_pb.ts";
+ *
+ * const server = await createRpcNode({
+ *   services: {
+ *     rpc: rpcServer({
+ *       routes: (router) =>
+ *         router.service(GreeterService, { sayHello: (req) => ({ message: `hi ${req.name}` }) }),
+ *     }),
+ *   },
+ * });
+ * const client = await createRpcNode();
+ * const greeter = createClient(
+ *   GreeterService,
+ *   createLibp2pTransport({ libp2p: client, peer: server.getMultiaddrs() }),
+ * );
+ * console.log((await greeter.sayHello({ name: "Ada" })).message);
+ * ```
+ *
+ * @packageDocumentation
+ */
+
+export type { Libp2pTransportOptions } from "./client/create-libp2p-transport.ts";
+export { createLibp2pTransport } from "./client/create-libp2p-transport.ts";
+export type { Dialer } from "./client/stream-opener.ts";
+// For integrators: the wire format and defaults.
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_STREAMS_PER_METHOD,
+  DEFAULT_PROTOCOL_PREFIX,
+  WIRE_VERSION,
+} from "./constants.ts";
+export type { RpcNodeOptions } from "./node/create-rpc-node.ts";
+export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
+export { loadPrivateKey } from "./node/load-private-key.ts";
+export type { MethodProtocolOptions } from "./protocol-id.ts";
+export { methodProtocol } from "./protocol-id.ts";
+export type { RemotePeer } from "./server/remote-peer.ts";
+export { getRemotePeer, remotePeerKey } from "./server/remote-peer.ts";
+export type { RpcServerComponents, RpcServerInit } from "./server/rpc-server.ts";
+// For users: serve, call, and set up a node.
+export { RpcServer, rpcServer } from "./server/rpc-server.ts";
+export { toConnectError } from "./to-connect-error.ts";
+export { encodeFrame } from "./wire/encode-frame.ts";
+export type { DecodedItem, Frame } from "./wire/frame-decoder.ts";
+export { FrameDecoder, FramingError } from "./wire/frame-decoder.ts";
+export { FrameType } from "./wire/frame-type.ts";

@@ -1,0 +1,89 @@
+import { quic } from "@chainsafe/libp2p-quic";
+import { type Identify, identify } from "@libp2p/identify";
+import type { PrivateKey, ServiceMap } from "@libp2p/interface";
+import { memory } from "@libp2p/memory";
+import { noise } from "@libp2p/noise";
+import { type Ping, ping } from "@libp2p/ping";
+import { tcp } from "@libp2p/tcp";
+import { yamux } from "@libp2p/yamux";
+import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
+import { loadPrivateKey } from "./load-private-key.ts";
+
+/** Addresses a node listens on when not told otherwise: loopback TCP and QUIC. */
+export const DEFAULT_LISTEN_ADDRESSES: readonly string[] = [
+  "/ip4/127.0.0.1/tcp/0",
+  "/ip4/127.0.0.1/udp/0/quic-v1",
+];
+
+/** Options of {@link createRpcNode}. */
+export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
+  /**
+   * Multiaddrs to listen on. `/memory/<name>` addresses use the in-memory
+   * transport (tests).
+   * @default ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"]
+   */
+  listen?: string[];
+  /** The node's identity. Takes precedence over `privateKeyFile`. */
+  privateKey?: PrivateKey;
+  /**
+   * A file holding the node's private key; created with a new Ed25519 key
+   * when missing, so the PeerId survives restarts.
+   */
+  privateKeyFile?: string;
+  /** Extra libp2p services, e.g. `{ rpc: rpcServer({ routes }) }`. */
+  services?: ServiceFactoryMap<T>;
+  /** Any other libp2p option; wins over the defaults set here. */
+  libp2p?: Omit<Libp2pOptions, "services" | "privateKey">;
+}
+
+/**
+ * Creates and starts a libp2p node set up for RPC: TCP, QUIC and in-memory
+ * transports, Noise encryption, Yamux multiplexing, identify and ping,
+ * listening on loopback unless told otherwise.
+ *
+ * Limits that libp2p sets for light protocols are raised for RPC: Yamux
+ * accepts a burst of early streams and thousands of concurrent streams per
+ * connection, and a host may open many connections per second.
+ *
+ * @example
+ * ```ts
+ * import { createRpcNode, rpcServer } from "p2prpc";
+ *
+ * const node = await createRpcNode({
+ *   privateKeyFile: ".keys/server.key",
+ *   services: { rpc: rpcServer({ routes }) },
+ * });
+ * console.log(node.getMultiaddrs().map(String));
+ * ```
+ */
+export async function createRpcNode<T extends ServiceMap = ServiceMap>(
+  options: RpcNodeOptions<T> = {},
+): Promise<Libp2p<T & { identify: Identify; ping: Ping }>> {
+  const privateKey =
+    options.privateKey ??
+    (options.privateKeyFile === undefined
+      ? undefined
+      : await loadPrivateKey(options.privateKeyFile));
+  const overrides = options.libp2p ?? {};
+  const services = {
+    identify: identify(),
+    ping: ping(),
+    ...options.services,
+  } as ServiceFactoryMap<T & { identify: Identify; ping: Ping }>;
+  return createLibp2p({
+    addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
+    transports: [tcp(), quic(), memory()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [
+      yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+    ],
+    ...overrides,
+    connectionManager: {
+      inboundConnectionThreshold: 1000,
+      maxIncomingPendingConnections: 100,
+      ...overrides.connectionManager,
+    },
+    ...(privateKey === undefined ? {} : { privateKey }),
+    services,
+  });
+}

@@ -1,0 +1,109 @@
+import {
+  type BinaryReadOptions,
+  type DescMessage,
+  fromBinary,
+  type MessageShape,
+} from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { FrameReader } from "../wire/frame-reader.ts";
+import { FrameType } from "../wire/frame-type.ts";
+
+/**
+ * The request messages of one call, read from the stream as the handler asks
+ * for them. Ends at the client's END_OF_INPUT frame.
+ */
+export class CallInput<I extends DescMessage> implements AsyncIterable<MessageShape<I>> {
+  readonly #reader: FrameReader;
+  readonly #schema: I;
+  readonly #readMaxBytes: number;
+  readonly #binaryOptions: Partial<BinaryReadOptions> | undefined;
+  #ended = false;
+
+  constructor(
+    reader: FrameReader,
+    schema: I,
+    readMaxBytes: number,
+    binaryOptions?: Partial<BinaryReadOptions>,
+  ) {
+    this.#reader = reader;
+    this.#schema = schema;
+    this.#readMaxBytes = readMaxBytes;
+    this.#binaryOptions = binaryOptions;
+  }
+
+  /** True once END_OF_INPUT was read. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MessageShape<I>> {
+    for (;;) {
+      const message = await this.next();
+      if (message === undefined) {
+        return;
+      }
+      yield message;
+    }
+  }
+
+  /** The next request message, or `undefined` after END_OF_INPUT. */
+  async next(): Promise<MessageShape<I> | undefined> {
+    if (this.#ended) {
+      return undefined;
+    }
+    const item = await this.#reader.read();
+    if (item === undefined) {
+      throw new ConnectError("client closed the stream before ending its input", Code.Canceled);
+    }
+    switch (item.type) {
+      case FrameType.Message:
+        try {
+          return fromBinary(this.#schema, item.body.subarray(), this.#binaryOptions);
+        } catch (error) {
+          throw new ConnectError(
+            `cannot decode ${this.#schema.typeName}: ${(error as Error).message}`,
+            Code.InvalidArgument,
+          );
+        }
+      case FrameType.EndOfInput:
+        this.#ended = true;
+        return undefined;
+      case "oversize":
+        throw new ConnectError(
+          `message of ${item.payloadBytes - 1} bytes exceeds the limit of ${this.#readMaxBytes} bytes`,
+          Code.ResourceExhausted,
+        );
+      default:
+        throw new ProtocolViolation(`unexpected frame type ${item.type} in a call's input`);
+    }
+  }
+
+  /**
+   * Reads and drops whatever input remains after the call ended, up to
+   * END_OF_INPUT, so the stream can carry another call. False when the stream
+   * ended or broke first.
+   */
+  async discardRest(): Promise<boolean> {
+    try {
+      while (!this.#ended) {
+        const item = await this.#reader.read();
+        if (item === undefined) {
+          return false;
+        }
+        if (item.type === FrameType.EndOfInput) {
+          this.#ended = true;
+        } else if (item.type !== FrameType.Message && item.type !== "oversize") {
+          return false;
+        }
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The client broke the call state machine: the server resets the stream. */
+export class ProtocolViolation extends Error {
+  override name = "ProtocolViolation";
+}

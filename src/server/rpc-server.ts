@@ -1,0 +1,195 @@
+import type { BinaryReadOptions, BinaryWriteOptions } from "@bufbuild/protobuf";
+import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { ComponentLogger, Connection, Logger, Startable, Stream } from "@libp2p/interface";
+import type { Registrar } from "@libp2p/interface-internal";
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_STREAMS_PER_METHOD,
+  MAX_TIMEOUT_MS,
+} from "../constants.ts";
+import { methodProtocol } from "../protocol-id.ts";
+import { RpcRouter } from "./rpc-router.ts";
+import { serveStream } from "./serve-stream.ts";
+import type { ServedMethod } from "./served-method.ts";
+
+/** Options of {@link rpcServer}. */
+export interface RpcServerInit {
+  /**
+   * Registers the services to serve: the same function a Connect HTTP server
+   * takes. Methods of a registered service left out of its implementation
+   * answer `Unimplemented`; methods of services never registered are not
+   * negotiated at all, which the client also reports as `Unimplemented`.
+   */
+  routes: (router: ConnectRouter) => void;
+  /**
+   * Server interceptors, run around every handler. Per-route `interceptors`
+   * given to `router.service()`/`router.rpc()` replace these, as in Connect.
+   */
+  interceptors?: Interceptor[];
+  /**
+   * Largest request message accepted, in bytes. A larger one is refused from
+   * its length prefix, before its body is buffered, with `ResourceExhausted`.
+   * Per-route `readMaxBytes` overrides it.
+   * @default 4194304 (4 MiB)
+   */
+  readMaxBytes?: number;
+  /**
+   * Largest response message sent, in bytes; a handler producing a larger one
+   * fails the call with `ResourceExhausted`. Per-route `writeMaxBytes` overrides it.
+   * @default 4194304 (4 MiB)
+   */
+  writeMaxBytes?: number;
+  /**
+   * Largest deadline a client may ask for, in milliseconds; a larger one is
+   * refused with `InvalidArgument`. Capped at 2147483647, the longest timer.
+   * @default 2147483647
+   */
+  maxTimeoutMs?: number;
+  /**
+   * Runs once a call's header is read, before any request message: throw a
+   * ConnectError to refuse the call cheaply (e.g. an unknown peer).
+   */
+  requestGate?: (context: HandlerContext) => void | Promise<void>;
+  /** Protobuf binary read/write options for request and response messages. */
+  binaryOptions?: Partial<BinaryReadOptions & BinaryWriteOptions>;
+  /**
+   * Protocol id prefix; clients must use the same one.
+   * @default "/p2prpc"
+   */
+  protocolPrefix?: string;
+  /**
+   * Concurrent inbound streams allowed per method on one connection (the
+   * libp2p registrar's `maxInboundStreams`, which defaults to only 32).
+   * @default 1024
+   */
+  maxInboundStreams?: number;
+  /**
+   * Concurrent outbound streams allowed per method on one connection, for a
+   * node that also calls the methods it serves.
+   * @default 1024
+   */
+  maxOutboundStreams?: number;
+}
+
+/** The libp2p components an {@link RpcServer} uses. */
+export interface RpcServerComponents {
+  registrar: Registrar;
+  logger: ComponentLogger;
+}
+
+/**
+ * The libp2p service behind {@link rpcServer}: registers one protocol
+ * handler per method on `start()`, removes them on `stop()`.
+ */
+export class RpcServer implements Startable {
+  readonly #components: RpcServerComponents;
+  readonly #init: RpcServerInit;
+  readonly #log: Logger;
+  #methods: ServedMethod[] = [];
+  #shutdown = new AbortController();
+
+  constructor(components: RpcServerComponents, init: RpcServerInit) {
+    this.#components = components;
+    this.#init = init;
+    this.#log = components.logger.forComponent("p2prpc:server");
+  }
+
+  readonly [Symbol.toStringTag] = "p2prpc:server";
+
+  /** The protocol ids this server answers, one per method. */
+  get protocols(): string[] {
+    return this.#methods.map((method) => method.protocol);
+  }
+
+  async start(): Promise<void> {
+    this.#shutdown = new AbortController();
+    this.#methods = resolveMethods(this.#init, this.#shutdown.signal, this.#log);
+    const options = {
+      maxInboundStreams: this.#init.maxInboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
+      maxOutboundStreams: this.#init.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
+    };
+    for (const method of this.#methods) {
+      await this.#components.registrar.handle(
+        method.protocol,
+        (stream: Stream, connection: Connection) => serveStream(stream, connection, method),
+        options,
+      );
+    }
+    this.#log("serving %d methods", this.#methods.length);
+  }
+
+  async stop(): Promise<void> {
+    this.#shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
+    for (const protocol of this.protocols) {
+      await this.#components.registrar.unhandle(protocol);
+    }
+    this.#methods = [];
+  }
+}
+
+function resolveMethods(
+  init: RpcServerInit,
+  shutdownSignal: AbortSignal,
+  log: Logger,
+): ServedMethod[] {
+  const router = new RpcRouter();
+  init.routes(router);
+  const served: ServedMethod[] = [];
+  for (const { spec, options } of router.routes.values()) {
+    served.push({
+      spec,
+      protocol: methodProtocol(spec.method, init),
+      interceptors: options.interceptors ?? init.interceptors ?? [],
+      readMaxBytes: options.readMaxBytes ?? init.readMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      writeMaxBytes: options.writeMaxBytes ?? init.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      maxTimeoutMs: Math.min(
+        options.maxTimeoutMs ?? init.maxTimeoutMs ?? MAX_TIMEOUT_MS,
+        MAX_TIMEOUT_MS,
+      ),
+      shutdownSignal:
+        options.shutdownSignal === undefined
+          ? shutdownSignal
+          : AbortSignal.any([shutdownSignal, options.shutdownSignal]),
+      requestGate: options.requestGate ?? init.requestGate,
+      binaryOptions: options.binaryOptions ?? init.binaryOptions,
+      log,
+    });
+  }
+  return served;
+}
+
+/**
+ * A libp2p service that serves Connect service implementations over libp2p
+ * streams, one negotiated protocol per method
+ * (`/p2prpc/<package.Service>/<Method>/1.0.0`).
+ *
+ * `routes` is the same function a Connect HTTP server takes, so one
+ * implementation serves HTTP and P2P. Handlers get Connect's `HandlerContext`;
+ * {@link getRemotePeer} tells them who called, as authenticated by the
+ * connection.
+ *
+ * @example
+ * ```ts
+ * import { createLibp2p } from "libp2p";
+ * import { rpcServer, getRemotePeer } from "p2prpc";
+ * import { GreeterService } from "./gen/acme/greeter/v1/greeter_pb.ts";
+ *
+ * const node = await createLibp2p({
+ *   // transports, connectionEncrypters, streamMuxers, addresses …
+ *   services: {
+ *     rpc: rpcServer({
+ *       routes: (router) =>
+ *         router.service(GreeterService, {
+ *           sayHello: (req, ctx) => ({
+ *             message: `hello ${req.name} from ${getRemotePeer(ctx).peerId}`,
+ *           }),
+ *         }),
+ *     }),
+ *   },
+ * });
+ * ```
+ */
+export function rpcServer(init: RpcServerInit): (components: RpcServerComponents) => RpcServer {
+  return (components) => new RpcServer(components, init);
+}

@@ -1,0 +1,193 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import { transformInvokeImplementation } from "@connectrpc/connect/protocol";
+import type { Connection, Stream } from "@libp2p/interface";
+import type { Uint8ArrayList } from "uint8arraylist";
+import {
+  RequestHeaderSchema,
+  ResponseHeaderSchema,
+  TrailerSchema,
+} from "../../gen/p2prpc/wire/v1/wire_pb.ts";
+import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
+import type { FrameReader } from "../wire/frame-reader.ts";
+import { FrameType } from "../wire/frame-type.ts";
+import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
+import { createTrailer } from "../wire/status.ts";
+import { writeToStream } from "../wire/write-to-stream.ts";
+import { CallInput, ProtocolViolation } from "./call-input.ts";
+import { remotePeerKey } from "./remote-peer.ts";
+import type { ServedMethod } from "./served-method.ts";
+
+/**
+ * Serves one call whose REQUEST_HEADER body was just read: runs the handler
+ * through Connect's interceptors, writes RESPONSE_HEADER, the messages and the
+ * TRAILER, then drops any input the handler left unread.
+ *
+ * Resolves true when the stream is ready for another call, false when it is
+ * not (client gone, stream broken).
+ */
+export async function serveCall(
+  headerBody: Uint8ArrayList,
+  reader: FrameReader,
+  stream: Stream,
+  connection: Connection,
+  method: ServedMethod,
+  callController: AbortController,
+): Promise<boolean> {
+  const { spec } = method;
+  const input = new CallInput(reader, spec.method.input, method.readMaxBytes, method.binaryOptions);
+  let context: ReturnType<typeof createHandlerContext> | undefined;
+  let headerSent = false;
+  let error: ConnectError | undefined;
+  // Unary and client-streaming calls answer one message: it leaves with the trailer.
+  const singleResponse = spec.kind === "unary" || spec.kind === "client_streaming";
+  const pending: Uint8Array[] = [];
+  const takeHeader = (): void => {
+    if (!headerSent) {
+      headerSent = true;
+      const header = create(ResponseHeaderSchema, {
+        metadata: context === undefined ? [] : headersToMetadata(context.responseHeader),
+      });
+      pending.push(encodeFrame(FrameType.ResponseHeader, toBinary(ResponseHeaderSchema, header)));
+    }
+  };
+  try {
+    context = createContext(headerBody, stream, connection, method, callController);
+    if (method.requestGate !== undefined) {
+      await untilAborted(Promise.resolve(method.requestGate(context)), context.signal);
+    }
+    const output = transformInvokeImplementation(spec, context, method.interceptors)(input);
+    const iterator = output[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const result = await untilAborted(iterator.next(), context.signal);
+        if (result.done === true) {
+          break;
+        }
+        const bytes = toBinary(spec.method.output, result.value, method.binaryOptions);
+        if (bytes.byteLength > method.writeMaxBytes) {
+          throw new ConnectError(
+            `response message of ${bytes.byteLength} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
+            Code.ResourceExhausted,
+          );
+        }
+        takeHeader();
+        pending.push(encodeFrame(FrameType.Message, bytes));
+        if (!singleResponse) {
+          await writeToStream(stream, concatFrames(pending.splice(0)));
+        }
+      }
+    } catch (reason) {
+      iterator.return?.()?.catch(() => {});
+      throw reason;
+    }
+  } catch (reason) {
+    if (reason instanceof ProtocolViolation) {
+      return false;
+    }
+    error = toWireError(reason, method);
+    if (singleResponse) {
+      pending.length = headerSent ? 1 : 0;
+    }
+  } finally {
+    context?.abort();
+  }
+  if (callController.signal.aborted) {
+    // The client reset or closed the stream: nobody is left to answer.
+    return false;
+  }
+  takeHeader();
+  const trailer = createTrailer(context?.responseTrailer ?? new Headers(), error);
+  pending.push(encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer)));
+  try {
+    await writeToStream(stream, concatFrames(pending));
+  } catch {
+    return false;
+  }
+  return input.ended || (await input.discardRest());
+}
+
+function createContext(
+  headerBody: Uint8ArrayList,
+  stream: Stream,
+  connection: Connection,
+  method: ServedMethod,
+  callController: AbortController,
+): ReturnType<typeof createHandlerContext> {
+  let timeoutMs: number | undefined;
+  let requestHeader: Headers;
+  try {
+    const header = fromBinary(RequestHeaderSchema, headerBody.subarray());
+    requestHeader = metadataToHeaders(header.metadata);
+    timeoutMs = header.timeoutMs;
+  } catch (reason) {
+    throw new ConnectError(
+      `invalid request header: ${(reason as Error).message}`,
+      Code.InvalidArgument,
+    );
+  }
+  if (timeoutMs !== undefined && timeoutMs > method.maxTimeoutMs) {
+    throw new ConnectError(
+      `timeout of ${timeoutMs} ms exceeds the server's limit of ${method.maxTimeoutMs} ms`,
+      Code.InvalidArgument,
+    );
+  }
+  const values = createContextValues().set(remotePeerKey, {
+    peerId: connection.remotePeer,
+    remoteAddr: connection.remoteAddr,
+    connection,
+  });
+  return createHandlerContext({
+    service: method.spec.method.parent,
+    method: method.spec.method,
+    protocolName: "p2prpc",
+    requestMethod: "POST",
+    url: `${method.protocol}#${stream.id}`,
+    timeoutMs,
+    shutdownSignal: method.shutdownSignal,
+    requestSignal: callController.signal,
+    requestHeader,
+    contextValues: values,
+  });
+}
+
+/**
+ * Waits for `promise`, but rejects with the signal's reason as soon as it
+ * aborts: a deadline or a cancellation ends the call on time even when the
+ * handler ignores its signal.
+ */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => {});
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (reason: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(reason);
+      },
+    );
+  });
+}
+
+/**
+ * What the client learns of a failure: a ConnectError as thrown, anything
+ * else as a bare Internal error (logged here, never sent).
+ */
+function toWireError(reason: unknown, method: ServedMethod): ConnectError {
+  if (reason instanceof ConnectError) {
+    return reason;
+  }
+  method.log.error("handler of %s failed - %e", method.protocol, reason);
+  return new ConnectError("internal error", Code.Internal);
+}

@@ -1,0 +1,67 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Connection, Stream } from "@libp2p/interface";
+import { FramingError } from "../wire/frame-decoder.ts";
+import { FrameReader } from "../wire/frame-reader.ts";
+import { FrameType } from "../wire/frame-type.ts";
+import { serveCall } from "./serve-call.ts";
+import type { ServedMethod } from "./served-method.ts";
+
+/**
+ * Serves every call the client runs on one negotiated stream, one after the
+ * other, until the client closes its side. A broken stream is reset; the
+ * connection and other streams are not touched.
+ */
+export async function serveStream(
+  stream: Stream,
+  connection: Connection,
+  method: ServedMethod,
+): Promise<void> {
+  let callController: AbortController | undefined;
+  const reader = new FrameReader(stream, {
+    maxPayloadBytes: method.readMaxBytes + 1,
+    onEnd: (error) => {
+      callController?.abort(
+        new ConnectError(
+          error === undefined
+            ? "client closed the stream during the call"
+            : "stream reset by client",
+          Code.Canceled,
+          undefined,
+          undefined,
+          error,
+        ),
+      );
+    },
+  });
+  try {
+    for (;;) {
+      const first = await reader.read();
+      if (first === undefined) {
+        break;
+      }
+      if (first.type !== FrameType.RequestHeader) {
+        throw new FramingError(`expected a REQUEST_HEADER frame, got type ${first.type}`);
+      }
+      callController = new AbortController();
+      const reusable = await serveCall(
+        first.body,
+        reader,
+        stream,
+        connection,
+        method,
+        callController,
+      );
+      callController = undefined;
+      if (!reusable) {
+        stream.abort(new FramingError("call ended in a state the stream cannot recover from"));
+        return;
+      }
+    }
+    await stream.close();
+  } catch (error) {
+    method.log("stream %s for %s failed - %e", stream.id, method.protocol, error);
+    stream.abort(error as Error);
+  } finally {
+    reader.detach();
+  }
+}

@@ -1,0 +1,103 @@
+import { Uint8ArrayList } from "uint8arraylist";
+import type { FrameType } from "./frame-type.ts";
+
+/** A decoded frame: its type and its body (the payload after the type byte). */
+export interface Frame {
+  readonly type: FrameType;
+  readonly body: Uint8ArrayList;
+}
+
+/** What the decoder yields: a frame, or word that a frame was over the limit. */
+export type DecodedItem = Frame | { readonly type: "oversize"; readonly payloadBytes: number };
+
+/** The longest varint a length prefix may use: 2^56 covers any real frame. */
+const MAX_PREFIX_BYTES = 8;
+
+/** The peer broke the framing rules; the stream cannot be read any further. */
+export class FramingError extends Error {
+  override name = "FramingError";
+}
+
+/**
+ * Splits a byte stream into frames, incrementally and synchronously.
+ *
+ * A frame whose declared length exceeds `maxPayloadBytes` is reported as
+ * `oversize` as soon as its length prefix is read; its body is then skipped as it
+ * arrives, never buffered, so the stream stays usable after the error.
+ */
+export class FrameDecoder {
+  readonly #buffer = new Uint8ArrayList();
+  readonly #maxPayloadBytes: number;
+  #skipBytes = 0;
+
+  constructor(maxPayloadBytes: number) {
+    this.#maxPayloadBytes = maxPayloadBytes;
+  }
+
+  /** Bytes held for a frame that is not complete yet. */
+  get bufferedBytes(): number {
+    return this.#buffer.byteLength;
+  }
+
+  /** True when no partial frame is buffered or being skipped. */
+  get idle(): boolean {
+    return this.#buffer.byteLength === 0 && this.#skipBytes === 0;
+  }
+
+  /** Appends bytes and returns every item they complete. */
+  push(data: Uint8Array | Uint8ArrayList): DecodedItem[] {
+    const items: DecodedItem[] = [];
+    const buffer = this.#buffer;
+    buffer.append(data);
+    while (buffer.byteLength > 0) {
+      if (this.#skipBytes > 0) {
+        const skipped = Math.min(this.#skipBytes, buffer.byteLength);
+        buffer.consume(skipped);
+        this.#skipBytes -= skipped;
+        continue;
+      }
+      const prefix = readPrefix(buffer);
+      if (prefix === undefined) {
+        break;
+      }
+      const { payloadBytes, prefixBytes } = prefix;
+      if (payloadBytes === 0) {
+        throw new FramingError("empty frame: every frame starts with a type byte");
+      }
+      if (payloadBytes > this.#maxPayloadBytes) {
+        buffer.consume(prefixBytes);
+        this.#skipBytes = payloadBytes;
+        items.push({ type: "oversize", payloadBytes });
+        continue;
+      }
+      if (buffer.byteLength < prefixBytes + payloadBytes) {
+        break;
+      }
+      const type = buffer.get(prefixBytes) as FrameType;
+      const body = buffer.sublist(prefixBytes + 1, prefixBytes + payloadBytes);
+      buffer.consume(prefixBytes + payloadBytes);
+      items.push({ type, body });
+    }
+    return items;
+  }
+}
+
+function readPrefix(
+  buffer: Uint8ArrayList,
+): { payloadBytes: number; prefixBytes: number } | undefined {
+  let value = 0;
+  let scale = 1;
+  const available = Math.min(buffer.byteLength, MAX_PREFIX_BYTES);
+  for (let i = 0; i < available; i++) {
+    const byte = buffer.get(i);
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) {
+      return { payloadBytes: value, prefixBytes: i + 1 };
+    }
+    scale *= 128;
+  }
+  if (buffer.byteLength >= MAX_PREFIX_BYTES) {
+    throw new FramingError(`length prefix longer than ${MAX_PREFIX_BYTES} bytes`);
+  }
+  return undefined;
+}

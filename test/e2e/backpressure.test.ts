@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const MESSAGE_BYTES = 64 * KiB;
+const MESSAGES = 1500; // 96 MiB in all
+/**
+ * What may sit between the handler and the slow reader: the reader's queue and
+ * the paused stream's buffer, each at most one Yamux window (16 MiB at most)
+ * plus a frame. Without backpressure the handler would run the whole 96 MiB ahead.
+ */
+const BOUND_BYTES = 2 * 16 * MiB + 2 * MESSAGE_BYTES + 256 * KiB;
+
+for (const kind of TRANSPORTS) {
+  describe(`backpressure over ${kind}`, () => {
+    let pair: Pair;
+    before(async () => {
+      pair = await startPair(kind);
+    });
+    after(async () => {
+      await pair.stop();
+    });
+
+    it("a slow reader of a server stream keeps the writer's buffered bytes bounded", async () => {
+      const text = `flood-${kind}`;
+      const payload = new Uint8Array(MESSAGE_BYTES).fill(7);
+      let consumed = 0;
+      let maxAheadBytes = 0;
+      for await (const response of pair.echo.serverStream({ text, payload, repeat: MESSAGES })) {
+        assert.equal(response.index, consumed);
+        assert.equal(response.payload.byteLength, MESSAGE_BYTES);
+        consumed++;
+        const produced = pair.probe.produced.get(text) ?? 0;
+        maxAheadBytes = Math.max(maxAheadBytes, (produced - consumed) * MESSAGE_BYTES);
+        // A slow consumer: the handler could produce far faster than this.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      assert.equal(consumed, MESSAGES);
+      assert.ok(
+        maxAheadBytes <= BOUND_BYTES,
+        `the writer ran ${(maxAheadBytes / MiB).toFixed(1)} MiB ahead of the reader`,
+      );
+      // It must not be trivially bounded either: the stream kept data in flight.
+      assert.ok(maxAheadBytes >= MESSAGE_BYTES, "the handler stayed ahead of the reader");
+    });
+  });
+}

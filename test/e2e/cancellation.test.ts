@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { type EchoRequestSchema, EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
+import { methodProtocol } from "../../src/index.ts";
+import { QueueIterable } from "../helpers/queue-iterable.ts";
+import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { aborted, codeOf, waitFor } from "../helpers/wait-for.ts";
+
+for (const kind of TRANSPORTS) {
+  describe(`cancellation over ${kind}`, () => {
+    let pair: Pair;
+    before(async () => {
+      pair = await startPair(kind);
+    });
+    after(async () => {
+      await pair.stop();
+    });
+
+    /** Streams of `protocol` open on the server's side of the connection. */
+    function serverStreams(protocol: string): number {
+      return pair.server
+        .getConnections(pair.client.peerId)
+        .flatMap((connection) => connection.streams)
+        .filter((stream) => stream.protocol === protocol).length;
+    }
+
+    it("aborting a server stream aborts the handler's signal and frees the stream", async () => {
+      const controller = new AbortController();
+      const text = `cancel-ss-${kind}`;
+      const responses = pair.echo.serverStream(
+        { text, repeat: 1_000_000, delayMs: 10 },
+        { signal: controller.signal },
+      );
+      const iterator = responses[Symbol.asyncIterator]();
+      assert.equal((await iterator.next()).done, false);
+      const signal = pair.probe.signals.get(text);
+      assert.ok(signal);
+      assert.equal(signal.aborted, false);
+      controller.abort();
+      assert.equal(await codeOf(iterator.next()), Code.Canceled);
+      const reason = await aborted(signal);
+      assert.ok(reason instanceof ConnectError);
+      assert.equal(reason.code, Code.Canceled);
+      const protocol = methodProtocol(EchoService.method.serverStream);
+      await waitFor(() => serverStreams(protocol) === 0, "the server to free the stream");
+      const response = await pair.echo.unary({ text: "after cancel" });
+      assert.equal(response.text, "after cancel");
+    });
+
+    it("aborting a bidi call mid-stream aborts the server and frees the stream", async () => {
+      const controller = new AbortController();
+      const requests = new QueueIterable<MessageInitShape<typeof EchoRequestSchema>>();
+      const text = `cancel-bidi-${kind}`;
+      const responses = pair.echo
+        .bidi(requests, { signal: controller.signal })
+        [Symbol.asyncIterator]();
+      requests.push({ text });
+      assert.equal((await responses.next()).done, false);
+      requests.push({ text: `${text}-2`, hang: true });
+      const signal = pair.probe.signals.get(text);
+      assert.ok(signal);
+      await waitFor(() => pair.probe.signals.has(`${text}-2`), "the second request to arrive");
+      controller.abort();
+      assert.equal(await codeOf(responses.next()), Code.Canceled);
+      const reason = await aborted(signal);
+      assert.equal((reason as ConnectError).code, Code.Canceled);
+      const protocol = methodProtocol(EchoService.method.bidi);
+      await waitFor(() => serverStreams(protocol) === 0, "the server to free the stream");
+    });
+
+    it("a signal aborted before the call starts fails it at once", async () => {
+      const code = await codeOf(
+        pair.echo.unary({ text: "never" }, { signal: AbortSignal.abort() }),
+      );
+      assert.equal(code, Code.Canceled);
+    });
+
+    it("a failing request iterable fails the call and tells the server", async () => {
+      const text = `broken-input-${kind}`;
+      async function* broken() {
+        yield { text };
+        await waitFor(() => pair.probe.signals.has(text), "the first request to arrive");
+        throw new ConnectError("producer broke", Code.DataLoss);
+      }
+      assert.equal(await codeOf(pair.echo.clientStream(broken())), Code.DataLoss);
+      const signal = pair.probe.signals.get(text);
+      assert.ok(signal);
+      await aborted(signal);
+    });
+  });
+}

@@ -1,0 +1,165 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, createClient } from "@connectrpc/connect";
+import * as varint from "uint8-varint";
+import { createLibp2pTransport, createRpcNode, methodProtocol } from "../../src/index.ts";
+import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
+import { FrameType } from "../../src/wire/frame-type.ts";
+import { RawStream, requestHeaderFrame } from "../helpers/raw-call.ts";
+import {
+  EchoRequestSchema,
+  EchoService,
+  ResponseHeaderSchema,
+  TrailerSchema,
+} from "../helpers/schemas.ts";
+import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { codeOf } from "../helpers/wait-for.ts";
+
+const MiB = 1024 * 1024;
+const UNARY = methodProtocol(EchoService.method.unary);
+
+function messageFrame(init: Parameters<typeof create<typeof EchoRequestSchema>>[1]): Uint8Array {
+  return encodeFrame(
+    FrameType.Message,
+    toBinary(EchoRequestSchema, create(EchoRequestSchema, init)),
+  );
+}
+
+for (const kind of TRANSPORTS) {
+  describe(`limits and bad input over ${kind}`, () => {
+    let pair: Pair;
+    before(async () => {
+      pair = await startPair(kind, { server: { writeMaxBytes: 64 * 1024 } });
+      await pair.echo.unary({ text: "warm-up" });
+    });
+    after(async () => {
+      await pair.stop();
+    });
+
+    function connectionId(): string {
+      const connections = pair.client.getConnections(pair.server.peerId);
+      assert.equal(connections.length, 1);
+      return (connections[0] as { id: string }).id;
+    }
+
+    it("a request over the server's 4 MiB default is ResourceExhausted; the connection lives", async () => {
+      const id = connectionId();
+      const big = pair.connect({ writeMaxBytes: 64 * MiB });
+      const payload = new Uint8Array(5 * MiB);
+      assert.equal(await codeOf(big.unary({ payload })), Code.ResourceExhausted);
+      const ok = await big.unary({ text: "after", payload: new Uint8Array(60 * 1024) });
+      assert.equal(ok.payload.byteLength, 60 * 1024);
+      assert.equal(connectionId(), id);
+    });
+
+    it("the client refuses to send over its own writeMaxBytes", async () => {
+      const small = pair.connect({ writeMaxBytes: 1024 });
+      assert.equal(
+        await codeOf(small.unary({ payload: new Uint8Array(2048) })),
+        Code.ResourceExhausted,
+      );
+    });
+
+    it("a response over the client's readMaxBytes is ResourceExhausted", async () => {
+      const small = pair.connect({ readMaxBytes: 1024 });
+      assert.equal(
+        await codeOf(small.unary({ payload: new Uint8Array(2048) })),
+        Code.ResourceExhausted,
+      );
+      const ok = await small.unary({ payload: new Uint8Array(512) });
+      assert.equal(ok.payload.byteLength, 512);
+    });
+
+    it("a response over the server's writeMaxBytes is ResourceExhausted", async () => {
+      assert.equal(
+        await codeOf(pair.echo.unary({ payload: new Uint8Array(100 * 1024) })),
+        Code.ResourceExhausted,
+      );
+    });
+
+    it("an oversized message is refused from its length prefix alone", async () => {
+      const raw = await RawStream.open(pair.client, pair.server.peerId, UNARY);
+      // Announce a 100 MiB message but send none of its body.
+      const prefix = varint.encode(100 * MiB + 1);
+      raw.send(requestHeaderFrame(), prefix, new Uint8Array([FrameType.Message]));
+      const { trailer } = await raw.readTrailer();
+      assert.equal(trailer.code, Code.ResourceExhausted);
+      raw.stream.abort(new Error("test done"));
+    });
+
+    it("undecodable request bytes are InvalidArgument, and the stream serves the next call", async () => {
+      const id = connectionId();
+      const raw = await RawStream.open(pair.client, pair.server.peerId, UNARY);
+      const garbage = encodeFrame(FrameType.Message, new Uint8Array([0xff, 0xff, 0xff, 0xff]));
+      raw.send(requestHeaderFrame(), garbage, encodeFrame(FrameType.EndOfInput));
+      const first = await raw.readTrailer();
+      assert.equal(first.trailer.code, Code.InvalidArgument);
+      raw.send(
+        requestHeaderFrame(),
+        messageFrame({ text: "second" }),
+        encodeFrame(FrameType.EndOfInput),
+      );
+      const second = await raw.readTrailer();
+      assert.equal(second.trailer.code, 0);
+      assert.deepEqual(second.frames, [
+        FrameType.ResponseHeader,
+        FrameType.Message,
+        FrameType.Trailer,
+      ]);
+      await raw.stream.close();
+      assert.equal(connectionId(), id);
+    });
+
+    it("a frame that breaks the call's state machine resets only its stream", async () => {
+      const id = connectionId();
+      const raw = await RawStream.open(pair.client, pair.server.peerId, UNARY);
+      raw.send(encodeFrame(FrameType.Trailer));
+      // The server resets the stream without answering (QUIC shows a reset as a plain end).
+      const answer = await raw.read().catch(() => undefined);
+      assert.equal(answer, undefined);
+      const ok = await pair.echo.unary({ text: "unharmed" });
+      assert.equal(ok.text, "unharmed");
+      assert.equal(connectionId(), id);
+    });
+
+    it("an invalid request header is InvalidArgument", async () => {
+      const raw = await RawStream.open(pair.client, pair.server.peerId, UNARY);
+      raw.send(
+        encodeFrame(FrameType.RequestHeader, new Uint8Array([0x0a, 0xff])),
+        messageFrame({ text: "x" }),
+        encodeFrame(FrameType.EndOfInput),
+      );
+      const { trailer } = await raw.readTrailer();
+      assert.equal(trailer.code, Code.InvalidArgument);
+      await raw.stream.close();
+    });
+  });
+}
+
+describe("a server that sends undecodable bytes", () => {
+  it("fails the client's call with Internal", async () => {
+    const liar = await createRpcNode({ listen: ["/ip4/127.0.0.1/tcp/0"] });
+    const client = await createRpcNode({ listen: [] });
+    try {
+      await liar.handle(UNARY, (stream) => {
+        const header = toBinary(ResponseHeaderSchema, create(ResponseHeaderSchema, {}));
+        const trailer = toBinary(TrailerSchema, create(TrailerSchema, {}));
+        stream.send(
+          concatFrames([
+            encodeFrame(FrameType.ResponseHeader, header),
+            encodeFrame(FrameType.Message, new Uint8Array([0xff, 0xff, 0xff])),
+            encodeFrame(FrameType.Trailer, trailer),
+          ]),
+        );
+      });
+      const echo = createClient(
+        EchoService,
+        createLibp2pTransport({ libp2p: client, peer: liar.getMultiaddrs() }),
+      );
+      assert.equal(await codeOf(echo.unary({ text: "x" })), Code.Internal);
+    } finally {
+      await Promise.all([liar.stop(), client.stop()]);
+    }
+  });
+});

@@ -1,0 +1,79 @@
+import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
+import type { Libp2p } from "@libp2p/interface";
+import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
+import {
+  createLibp2pTransport,
+  createRpcNode,
+  type Libp2pTransportOptions,
+  type RpcServerInit,
+  rpcServer,
+} from "../../src/index.ts";
+import { createEchoProbe, type EchoProbe, echoImpl } from "./echo-service.ts";
+
+/** The transports every end-to-end test runs over. */
+export const TRANSPORTS = ["memory", "tcp", "quic"] as const;
+export type TransportKind = (typeof TRANSPORTS)[number];
+
+let memoryCounter = 0;
+
+function listenFor(kind: TransportKind): string[] {
+  switch (kind) {
+    case "memory":
+      return [`/memory/p2prpc-test-${process.pid}-${memoryCounter++}`];
+    case "tcp":
+      return ["/ip4/127.0.0.1/tcp/0"];
+    case "quic":
+      return ["/ip4/127.0.0.1/udp/0/quic-v1"];
+  }
+}
+
+export interface Pair {
+  readonly server: Libp2p;
+  readonly client: Libp2p;
+  readonly probe: EchoProbe;
+  readonly echo: Client<typeof EchoService>;
+  /** A new client of the same server with other transport options. */
+  connect(options?: Partial<Libp2pTransportOptions>): Client<typeof EchoService>;
+  stop(): Promise<void>;
+}
+
+export interface PairOptions {
+  readonly server?: Partial<RpcServerInit>;
+  readonly client?: Partial<Libp2pTransportOptions>;
+  readonly interceptors?: Interceptor[];
+}
+
+/** Starts a server node serving EchoService and a client node, over `kind`. */
+export async function startPair(kind: TransportKind, options: PairOptions = {}): Promise<Pair> {
+  const probe = createEchoProbe();
+  const server = await createRpcNode({
+    listen: listenFor(kind),
+    services: {
+      rpc: rpcServer({
+        routes: (router) => router.service(EchoService, echoImpl(probe)),
+        ...options.server,
+      }),
+    },
+  });
+  const client = await createRpcNode({ listen: kind === "memory" ? listenFor(kind) : [] });
+  const connect = (extra: Partial<Libp2pTransportOptions> = {}): Client<typeof EchoService> =>
+    createClient(
+      EchoService,
+      createLibp2pTransport({
+        libp2p: client,
+        peer: server.getMultiaddrs(),
+        ...options.client,
+        ...extra,
+      }),
+    );
+  return {
+    server,
+    client,
+    probe,
+    echo: connect(),
+    connect,
+    async stop() {
+      await Promise.all([client.stop(), server.stop()]);
+    },
+  };
+}

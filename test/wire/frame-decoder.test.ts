@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as lp from "it-length-prefixed";
+import * as varint from "uint8-varint";
+import { Uint8ArrayList } from "uint8arraylist";
+import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
+import { type DecodedItem, FrameDecoder, FramingError } from "../../src/wire/frame-decoder.ts";
+import { FrameType } from "../../src/wire/frame-type.ts";
+
+function bodies(items: DecodedItem[]): Array<[FrameType | "oversize", number[]]> {
+  return items.map((item) =>
+    item.type === "oversize"
+      ? ["oversize", [item.payloadBytes]]
+      : [item.type, [...item.body.subarray()]],
+  );
+}
+
+describe("FrameDecoder", () => {
+  it("decodes frames fed whole, several per chunk", () => {
+    const decoder = new FrameDecoder(1024);
+    const wire = concatFrames([
+      encodeFrame(FrameType.RequestHeader),
+      encodeFrame(FrameType.Message, new Uint8Array([1, 2, 3])),
+      encodeFrame(FrameType.EndOfInput),
+    ]);
+    assert.deepEqual(bodies(decoder.push(wire)), [
+      [FrameType.RequestHeader, []],
+      [FrameType.Message, [1, 2, 3]],
+      [FrameType.EndOfInput, []],
+    ]);
+    assert.equal(decoder.idle, true);
+  });
+
+  it("decodes frames fed one byte at a time, including multi-byte length prefixes", () => {
+    const decoder = new FrameDecoder(1024 * 1024);
+    const body = new Uint8Array(300).map((_, i) => i % 251);
+    const wire = concatFrames([
+      encodeFrame(FrameType.Message, body),
+      encodeFrame(FrameType.Trailer),
+    ]);
+    const items: DecodedItem[] = [];
+    for (const byte of wire) {
+      items.push(...decoder.push(new Uint8Array([byte])));
+    }
+    assert.deepEqual(bodies(items), [
+      [FrameType.Message, [...body]],
+      [FrameType.Trailer, []],
+    ]);
+  });
+
+  it("uses the it-length-prefixed framing, both ways", async () => {
+    const payload = new Uint8Array([FrameType.Message, 9, 8, 7]);
+    const theirs = lp.encode.single(payload).subarray();
+    const ours = encodeFrame(FrameType.Message, new Uint8Array([9, 8, 7]));
+    assert.deepEqual(theirs, ours);
+    const decoded: Uint8Array[] = [];
+    for await (const chunk of lp.decode([ours])) {
+      decoded.push(chunk.subarray());
+    }
+    assert.deepEqual(decoded, [payload]);
+  });
+
+  it("reports an oversized frame from its length prefix, before any of its body", () => {
+    const decoder = new FrameDecoder(1024);
+    const prefix = varint.encode(10 * 1024 * 1024);
+    assert.deepEqual(bodies(decoder.push(prefix)), [["oversize", [10 * 1024 * 1024]]]);
+    assert.equal(decoder.bufferedBytes, 0, "nothing of the body is buffered");
+  });
+
+  it("skips an oversized frame's body as it arrives and stays in sync", () => {
+    const decoder = new FrameDecoder(8);
+    const big = encodeFrame(FrameType.Message, new Uint8Array(100).fill(1));
+    const after = encodeFrame(FrameType.EndOfInput);
+    const wire = new Uint8ArrayList(big, after).subarray();
+    const items: DecodedItem[] = [];
+    for (let offset = 0; offset < wire.byteLength; offset += 7) {
+      items.push(...decoder.push(wire.subarray(offset, offset + 7)));
+      assert.ok(decoder.bufferedBytes <= 8);
+    }
+    assert.deepEqual(bodies(items), [
+      ["oversize", [101]],
+      [FrameType.EndOfInput, []],
+    ]);
+  });
+
+  it("rejects an empty frame and an over-long length prefix", () => {
+    assert.throws(() => new FrameDecoder(8).push(new Uint8Array([0])), FramingError);
+    assert.throws(() => new FrameDecoder(8).push(new Uint8Array(9).fill(0x80)), FramingError);
+  });
+});
