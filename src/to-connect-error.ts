@@ -35,6 +35,18 @@ const CODE_BY_ERROR_NAME: Readonly<Record<string, Code>> = {
  * Converts anything thrown at a libp2p boundary into a ConnectError: a
  * ConnectError passes through, a libp2p error gets the code its name maps
  * to, anything else gets `fallback`.
+ *
+ * @example
+ * ```ts
+ * import { Code } from "@connectrpc/connect";
+ * import { toConnectError } from "p2prpc";
+ *
+ * try {
+ *   await libp2p.dialProtocol(peer, protocol);
+ * } catch (error) {
+ *   throw toConnectError(error, Code.Unavailable); // UnsupportedProtocolError → Unimplemented
+ * }
+ * ```
  */
 export function toConnectError(reason: unknown, fallback: Code): ConnectError {
   if (reason instanceof ConnectError) {

@@ -6,7 +6,16 @@ import type { PrivateKey } from "@libp2p/interface";
 /**
  * Reads a node's private key from `path` (libp2p's protobuf key encoding), or
  * creates an Ed25519 key there (mode 0600) when the file does not exist, so
- * the PeerId survives restarts.
+ * the PeerId survives restarts. Two processes creating the same file at once
+ * end up with the same key.
+ *
+ * @example
+ * ```ts
+ * import { createLibp2p } from "libp2p";
+ * import { loadPrivateKey } from "p2prpc";
+ *
+ * const node = await createLibp2p({ privateKey: await loadPrivateKey(".keys/node.key") });
+ * ```
  */
 export async function loadPrivateKey(path: string): Promise<PrivateKey> {
   try {

@@ -15,6 +15,17 @@ export interface RemotePeer {
 /**
  * The context key under which p2prpc puts the {@link RemotePeer} of every
  * call it serves. Interceptors and handlers read it from `context.values`.
+ *
+ * @example
+ * ```ts
+ * import type { Interceptor } from "@connectrpc/connect";
+ * import { remotePeerKey } from "p2prpc";
+ *
+ * const logCaller: Interceptor = (next) => async (req) => {
+ *   console.log(`${req.method.name} from ${req.contextValues.get(remotePeerKey)?.peerId}`);
+ *   return next(req);
+ * };
+ * ```
  */
 export const remotePeerKey: ContextKey<RemotePeer | undefined> = createContextKey<
   RemotePeer | undefined

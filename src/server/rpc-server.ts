@@ -80,7 +80,14 @@ export interface RpcServerComponents {
 
 /**
  * The libp2p service behind {@link rpcServer}: registers one protocol
- * handler per method on `start()`, removes them on `stop()`.
+ * handler per method on `start()`, removes them on `stop()`. Stopping aborts
+ * running handlers, whose calls end with `Unavailable`.
+ *
+ * @example
+ * ```ts
+ * const node = await createRpcNode({ services: { rpc: rpcServer({ routes }) } });
+ * console.log(node.services.rpc.protocols); // one protocol id per method
+ * ```
  */
 export class RpcServer implements Startable {
   readonly #components: RpcServerComponents;

@@ -6,6 +6,14 @@ const EMPTY = new Uint8Array(0);
 /**
  * Encodes one frame: `varint(1 + body.length) || type || body`, the
  * it-length-prefixed framing with the frame type as the payload's first byte.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, FrameType } from "p2prpc";
+ *
+ * encodeFrame(FrameType.Message, new Uint8Array([0x0a, 0x01, 0x41]));
+ * // Uint8Array [0x04, 0x03, 0x0a, 0x01, 0x41]
+ * ```
  */
 export function encodeFrame(type: FrameType, body: Uint8Array = EMPTY): Uint8Array {
   const payloadLength = body.byteLength + 1;

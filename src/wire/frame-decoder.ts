@@ -24,6 +24,17 @@ export class FramingError extends Error {
  * A frame whose declared length exceeds `maxPayloadBytes` is reported as
  * `oversize` as soon as its length prefix is read; its body is then skipped as it
  * arrives, never buffered, so the stream stays usable after the error.
+ *
+ * @example
+ * ```ts
+ * import { FrameDecoder } from "p2prpc";
+ *
+ * const decoder = new FrameDecoder(4 * 1024 * 1024 + 1);
+ * for (const item of decoder.push(chunk)) {
+ *   if (item.type === "oversize") throw new Error(`${item.payloadBytes} bytes is too large`);
+ *   handle(item.type, item.body);
+ * }
+ * ```
  */
 export class FrameDecoder {
   readonly #buffer = new Uint8ArrayList();

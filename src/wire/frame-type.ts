@@ -1,6 +1,13 @@
 /**
  * The kind of a frame: the first byte of every frame's payload.
  * See docs/PROTOCOL.md for which side sends which, and when.
+ *
+ * @example
+ * ```ts
+ * import { encodeFrame, FrameType } from "p2prpc";
+ *
+ * encodeFrame(FrameType.EndOfInput); // Uint8Array [0x01, 0x04]
+ * ```
  */
 export const FrameType = {
   /** Client to server, first frame of a call: a `p2prpc.wire.v1.RequestHeader`. */

@@ -32,6 +32,15 @@ for (const kind of TRANSPORTS) {
       assert.equal(response.caller, pair.client.peerId.toString());
     });
 
+    it("the peer may be named by PeerId, one multiaddr or its string form", async () => {
+      const [address] = pair.server.getMultiaddrs();
+      assert.ok(address);
+      for (const peer of [pair.server.peerId, address, address.toString()]) {
+        const response = await pair.connect({ peer }).unary({ text: "by name" });
+        assert.equal(response.text, "by name");
+      }
+    });
+
     it("server streaming: every message, in order", async () => {
       const indexes: number[] = [];
       for await (const response of pair.echo.serverStream({ text: "count", repeat: 25 })) {

@@ -123,6 +123,21 @@ for (const kind of TRANSPORTS) {
       assert.equal(connectionId(), id);
     });
 
+    it("a frame out of place inside a call resets only its stream", async () => {
+      const id = connectionId();
+      const raw = await RawStream.open(
+        pair.client,
+        pair.server.peerId,
+        methodProtocol(EchoService.method.clientStream),
+      );
+      raw.send(requestHeaderFrame(), messageFrame({ text: "a" }), requestHeaderFrame());
+      const answer = await raw.read().catch(() => undefined);
+      assert.equal(answer, undefined);
+      const ok = await pair.echo.unary({ text: "unharmed" });
+      assert.equal(ok.text, "unharmed");
+      assert.equal(connectionId(), id);
+    });
+
     it("an invalid request header is InvalidArgument", async () => {
       const raw = await RawStream.open(pair.client, pair.server.peerId, UNARY);
       raw.send(
