@@ -28,3 +28,9 @@ export const DEFAULT_READ_HIGH_WATER_MARK_BYTES = 256 * 1024;
  * stream's own default (4 MiB) is raised by this much over the largest frame.
  */
 export const PAUSED_READ_BUFFER_SLACK_BYTES = 17 * 1024 * 1024;
+
+/** Default number of idle streams a client keeps per peer for later calls. */
+export const DEFAULT_MAX_IDLE_STREAMS = 64;
+
+/** Default time a client keeps an idle stream open, in milliseconds. */
+export const DEFAULT_IDLE_STREAM_TIMEOUT_MS = 30_000;

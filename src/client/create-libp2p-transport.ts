@@ -19,13 +19,17 @@ import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
 import type { PeerId } from "@libp2p/interface";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import {
+  DEFAULT_IDLE_STREAM_TIMEOUT_MS,
+  DEFAULT_MAX_IDLE_STREAMS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_STREAMS_PER_METHOD,
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
 import { methodProtocol } from "../protocol-id.ts";
+import { CallStream } from "./call-stream.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
 import { type Dialer, StreamOpener } from "./stream-opener.ts";
+import { StreamPool } from "./stream-pool.ts";
 import { runStreamingOnStream } from "./streaming-call.ts";
 import { runUnaryOnStream } from "./unary-call.ts";
 
@@ -72,6 +76,18 @@ export interface Libp2pTransportOptions {
    * @default 1024
    */
   maxOutboundStreams?: number;
+  /**
+   * Streams of finished calls kept open for the next calls of the same
+   * method, which then skip opening and negotiating a stream; counted over
+   * all methods of the peer. 0 opens a stream per call.
+   * @default 64
+   */
+  maxIdleStreams?: number;
+  /**
+   * How long an idle stream is kept, in milliseconds.
+   * @default 30000
+   */
+  idleStreamTimeoutMs?: number;
 }
 
 /**
@@ -96,6 +112,10 @@ export interface Libp2pTransportOptions {
  * ```
  */
 export function createLibp2pTransport(options: Libp2pTransportOptions): Transport {
+  const pool = new StreamPool({
+    maxIdle: options.maxIdleStreams ?? DEFAULT_MAX_IDLE_STREAMS,
+    idleTimeoutMs: options.idleStreamTimeoutMs ?? DEFAULT_IDLE_STREAM_TIMEOUT_MS,
+  });
   const opener = new StreamOpener(
     options.libp2p,
     typeof options.peer === "string" ? multiaddr(options.peer) : options.peer,
@@ -107,6 +127,9 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     binaryOptions: options.binaryOptions,
   };
+  const openCall = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
+    pool.take(protocol) ??
+    new CallStream(await opener.open(protocol, signal), callOptions.readMaxBytes);
   const protocols = new Map<DescMethod, string>();
   const protocolOf = (method: DescMethod): string => {
     let protocol = protocols.get(method);
@@ -148,8 +171,10 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
           message,
         },
         next: async (req) => {
-          const stream = await opener.open(protocol, req.signal);
-          return runUnaryOnStream(stream, req, deadline, callOptions);
+          const call = await openCall(protocol, req.signal);
+          return runUnaryOnStream(call, req, deadline, callOptions, (done) =>
+            pool.give(protocol, done),
+          );
         },
       });
     },
@@ -180,8 +205,10 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
           message: input,
         },
         next: async (req) => {
-          const stream = await opener.open(protocol, req.signal);
-          return runStreamingOnStream(stream, req, deadline, callOptions);
+          const call = await openCall(protocol, req.signal);
+          return runStreamingOnStream(call, req, deadline, callOptions, (done) =>
+            pool.give(protocol, done),
+          );
         },
       });
     },

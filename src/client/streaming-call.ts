@@ -3,10 +3,10 @@ import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@co
 import type { Stream } from "@libp2p/interface";
 import { toConnectError } from "../to-connect-error.ts";
 import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
-import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { writeToStream } from "../wire/write-to-stream.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
+import type { CallStream } from "./call-stream.ts";
 import {
   type ClientCallOptions,
   checkWriteSize,
@@ -22,27 +22,27 @@ const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
  * the returned promise resolves once the response header arrived.
  */
 export async function runStreamingOnStream<I extends DescMessage, O extends DescMessage>(
-  stream: Stream,
+  call: CallStream,
   req: StreamRequest<I, O>,
   deadline: number | undefined,
   options: ClientCallOptions,
+  release: (call: CallStream) => void,
 ): Promise<StreamResponse<I, O>> {
-  const release = abortStreamOnSignal(stream, req.signal);
-  const reader = new FrameReader(stream, { maxPayloadBytes: options.readMaxBytes + 1 });
+  const { stream } = call;
+  const unwatch = abortStreamOnSignal(stream, req.signal);
   const response = new ResponseReader(
-    reader,
+    call.reader,
     req.method.output,
     options.readMaxBytes,
     options.binaryOptions,
   );
-  const input = new InputPump(stream, req.method.input, options);
+  const input = new InputPump(stream, req.method.input, options, () => release(call));
   const fail = (error: unknown): never => {
-    release();
-    reader.detach();
+    unwatch();
     if (response.finished) {
       input.finish();
     } else {
-      stream.abort(error instanceof Error ? error : new Error(String(error)));
+      call.abort(error instanceof Error ? error : new Error(String(error)));
     }
     throw toConnectError(error, Code.Unknown);
   };
@@ -70,8 +70,7 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
     } catch (error) {
       fail(input.error ?? error);
     }
-    release();
-    reader.detach();
+    unwatch();
     input.finish();
   }
   return {
@@ -93,8 +92,9 @@ async function single<T>(messages: AsyncIterable<T>): Promise<T> {
 
 /**
  * Writes the caller's request messages, then END_OF_INPUT. When the call ends
- * first, it sends END_OF_INPUT at the next safe point and closes the stream's
- * writable side, leaving the stream in a state the server can finish cleanly.
+ * first, it sends END_OF_INPUT at the next safe point (never inside another
+ * write) and only then hands the stream back through `onSettled`, in a state
+ * where it can carry the next call.
  */
 class InputPump<I extends DescMessage> {
   readonly #stream: Stream;
@@ -103,13 +103,15 @@ class InputPump<I extends DescMessage> {
   #writing = false;
   #finished = false;
   #inputEnded = false;
-  #closed = false;
+  #settled = false;
   #error: ConnectError | undefined;
+  readonly #onSettled: () => void;
 
-  constructor(stream: Stream, schema: I, options: ClientCallOptions) {
+  constructor(stream: Stream, schema: I, options: ClientCallOptions, onSettled: () => void) {
     this.#stream = stream;
     this.#schema = schema;
     this.#options = options;
+    this.#onSettled = onSettled;
   }
 
   /** Sends header, the one request message and END_OF_INPUT in one write. */
@@ -132,19 +134,25 @@ class InputPump<I extends DescMessage> {
    */
   pump(messages: AsyncIterable<MessageShape<I>>): void {
     this.#run(messages).catch((error: unknown) => {
-      if (!this.#finished) {
-        this.#error = toConnectError(error, Code.Unknown);
-        this.#stream.abort(this.#error as Error);
+      if (this.#finished) {
+        // The call is over but its input side broke: the stream cannot be reused.
+        if (!this.#settled) {
+          this.#settled = true;
+          this.#stream.abort(error instanceof Error ? error : new Error(String(error)));
+        }
+        return;
       }
+      this.#error = toConnectError(error, Code.Unknown);
+      this.#stream.abort(this.#error);
     });
   }
 
-  /** The call is over: end the input and close the writable side. */
+  /** The call is over: end the input and hand the stream back. */
   finish(): void {
     this.#finished = true;
     if (!this.#writing) {
       this.#endInput();
-      this.#close();
+      this.#settle();
     }
   }
 
@@ -167,7 +175,7 @@ class InputPump<I extends DescMessage> {
     }
     this.#endInput();
     if (this.#finished) {
-      this.#close();
+      this.#settle();
     }
   }
 
@@ -178,10 +186,10 @@ class InputPump<I extends DescMessage> {
     }
   }
 
-  #close(): void {
-    if (!this.#closed) {
-      this.#closed = true;
-      this.#stream.close().catch(() => {});
+  #settle(): void {
+    if (!this.#settled) {
+      this.#settled = true;
+      this.#onSettled();
     }
   }
 }

@@ -1,11 +1,10 @@
 import { type DescMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
-import type { Stream } from "@libp2p/interface";
 import { toConnectError } from "../to-connect-error.ts";
 import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
-import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
+import type { CallStream } from "./call-stream.ts";
 import {
   type ClientCallOptions,
   checkWriteSize,
@@ -13,20 +12,25 @@ import {
 } from "./client-call-options.ts";
 import { ResponseReader } from "./response-reader.ts";
 
+const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
+
 /**
- * Runs a unary call on a freshly negotiated stream: header, message and
- * end-of-input leave in one write; the answer is read up to its trailer.
+ * Runs a unary call on a negotiated stream: header, message and end-of-input
+ * leave in one write; the answer is read up to its trailer. When the call
+ * ended cleanly on both sides (an error status included), `release` gets the
+ * stream back for another call; otherwise the stream is reset.
  */
 export async function runUnaryOnStream<I extends DescMessage, O extends DescMessage>(
-  stream: Stream,
+  call: CallStream,
   req: UnaryRequest<I, O>,
   deadline: number | undefined,
   options: ClientCallOptions,
+  release: (call: CallStream) => void,
 ): Promise<UnaryResponse<I, O>> {
-  const release = abortStreamOnSignal(stream, req.signal);
-  const reader = new FrameReader(stream, { maxPayloadBytes: options.readMaxBytes + 1 });
+  const { stream } = call;
+  const unwatch = abortStreamOnSignal(stream, req.signal);
   const response = new ResponseReader(
-    reader,
+    call.reader,
     req.method.output,
     options.readMaxBytes,
     options.binaryOptions,
@@ -38,7 +42,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
       concatFrames([
         encodeRequestHeader(req.header, deadline),
         encodeFrame(FrameType.Message, bytes),
-        encodeFrame(FrameType.EndOfInput),
+        END_OF_INPUT,
       ]),
     );
     const message = await response.next();
@@ -54,8 +58,8 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
         Code.Unimplemented,
       );
     }
-    release();
-    stream.close().catch(() => {});
+    unwatch();
+    release(call);
     return {
       stream: false,
       service: req.service,
@@ -65,15 +69,13 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
       trailer: response.trailer,
     };
   } catch (error) {
-    release();
+    unwatch();
     if (response.finished) {
-      // The server ended the call with an error: the stream itself is sound.
-      stream.close().catch(() => {});
+      // The server ended the call with an error status: the stream is sound.
+      release(call);
     } else {
-      stream.abort(error as Error);
+      call.abort(error as Error);
     }
     throw toConnectError(error, Code.Unknown);
-  } finally {
-    reader.detach();
   }
 }

@@ -43,7 +43,8 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
  *
  * Limits that libp2p sets for light protocols are raised for RPC: Yamux
  * accepts a burst of early streams and thousands of concurrent streams per
- * connection, and a host may open many connections per second.
+ * connection, QUIC thousands of concurrent streams (256 by default), and a
+ * host may open many connections per second.
  *
  * @example
  * ```ts
@@ -72,7 +73,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   } as ServiceFactoryMap<T & { identify: Identify; ping: Ping }>;
   return createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
-    transports: [tcp(), quic(), memory()],
+    transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
     connectionEncrypters: [noise()],
     streamMuxers: [
       yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),

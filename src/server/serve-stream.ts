@@ -33,10 +33,21 @@ export async function serveStream(
       );
     },
   });
+  // A server shutting down closes streams that sit between calls; a call in
+  // progress ends first (with Unavailable) and the loop then stops.
+  const onShutdown = (): void => {
+    if (callController === undefined) {
+      stream.close().catch(() => {});
+    }
+  };
+  method.shutdownSignal.addEventListener("abort", onShutdown);
   try {
     for (;;) {
+      if (method.shutdownSignal.aborted) {
+        break;
+      }
       const first = await reader.read();
-      if (first === undefined) {
+      if (first === undefined || method.shutdownSignal.aborted) {
         break;
       }
       if (first.type !== FrameType.RequestHeader) {
@@ -62,6 +73,7 @@ export async function serveStream(
     method.log("stream %s for %s failed - %e", stream.id, method.protocol, error);
     stream.abort(error as Error);
   } finally {
+    method.shutdownSignal.removeEventListener("abort", onShutdown);
     reader.detach();
   }
 }

@@ -142,7 +142,12 @@ export class FrameReader {
 
   readonly #onClose = (event: StreamCloseEvent): void => {
     if (event.error !== undefined) {
-      this.#fail(event.error);
+      // Some transports pass an Event rather than an Error.
+      const error =
+        event.error instanceof Error
+          ? event.error
+          : new StreamResetError("stream closed with an error");
+      this.#fail(error);
     } else {
       this.#finish();
     }

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Code } from "@connectrpc/connect";
+import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
+import { methodProtocol } from "../../src/index.ts";
+import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { codeOf, waitFor } from "../helpers/wait-for.ts";
+
+const UNARY = methodProtocol(EchoService.method.unary);
+const SERVER_STREAM = methodProtocol(EchoService.method.serverStream);
+
+for (const kind of TRANSPORTS) {
+  describe(`stream reuse over ${kind}`, () => {
+    let pair: Pair;
+    before(async () => {
+      pair = await startPair(kind);
+    });
+    after(async () => {
+      await pair.stop();
+    });
+
+    /** Streams of `protocol` the server has open from this client. */
+    function serverStreams(protocol: string): number {
+      return pair.server
+        .getConnections(pair.client.peerId)
+        .flatMap((connection) => connection.streams)
+        .filter((stream) => stream.protocol === protocol).length;
+    }
+
+    it("successive calls of a method share one negotiated stream", async () => {
+      const echo = pair.connect();
+      for (let i = 0; i < 50; i++) {
+        assert.equal((await echo.unary({ text: `${i}` })).text, `${i}`);
+      }
+      for (let i = 0; i < 5; i++) {
+        let count = 0;
+        for await (const _ of echo.serverStream({ text: "s", repeat: 3 })) {
+          count++;
+        }
+        assert.equal(count, 3);
+      }
+      assert.equal(serverStreams(UNARY), 1);
+      assert.equal(serverStreams(SERVER_STREAM), 1);
+    });
+
+    it("a call that failed with a status leaves its stream reusable", async () => {
+      const echo = pair.connect();
+      await echo.unary({ text: "first" });
+      const before = serverStreams(UNARY);
+      assert.equal(await codeOf(echo.unary({ failCode: Code.NotFound })), Code.NotFound);
+      assert.equal(await codeOf(echo.unary({ throwText: "boom" })), Code.Internal);
+      assert.equal((await echo.unary({ text: "again" })).text, "again");
+      assert.equal(serverStreams(UNARY), before);
+    });
+
+    it("a cancelled call's stream is discarded, never reused", async () => {
+      const echo = pair.connect();
+      await echo.unary({ text: "warm" });
+      const controller = new AbortController();
+      const call = echo.unary({ text: "hang", hang: true }, { signal: controller.signal });
+      await waitFor(() => pair.probe.signals.has("hang"), "the handler to start");
+      controller.abort();
+      assert.equal(await codeOf(call), Code.Canceled);
+      // The next call gets a fresh stream and succeeds.
+      assert.equal((await echo.unary({ text: "fresh" })).text, "fresh");
+    });
+
+    it("maxIdleStreams 0 opens and closes a stream per call", async () => {
+      const echo = pair.connect({ maxIdleStreams: 0 });
+      const before = serverStreams(UNARY);
+      for (let i = 0; i < 5; i++) {
+        await echo.unary({ text: "once" });
+      }
+      await waitFor(() => serverStreams(UNARY) === before, "per-call streams to close");
+    });
+
+    it("concurrent calls keep at most maxIdleStreams idle afterwards", async () => {
+      const echo = pair.connect({ maxIdleStreams: 8 });
+      const before = serverStreams(UNARY);
+      await Promise.all(Array.from({ length: 40 }, (_, i) => echo.unary({ text: `${i}` })));
+      await waitFor(() => serverStreams(UNARY) <= before + 8, "surplus streams to close");
+    });
+  });
+}
