@@ -1,5 +1,6 @@
 import type { Stream } from "@libp2p/interface";
 import { FrameReader } from "../wire/frame-reader.ts";
+import { FrameWriter } from "../wire/frame-writer.ts";
 
 /**
  * A negotiated stream and its frame reader, kept together for as long as the
@@ -8,12 +9,14 @@ import { FrameReader } from "../wire/frame-reader.ts";
 export class CallStream {
   readonly stream: Stream;
   readonly reader: FrameReader;
+  readonly writer: FrameWriter;
   /** When the stream last went idle (ms since the epoch). */
   idleSince = 0;
 
   constructor(stream: Stream, readMaxBytes: number) {
     this.stream = stream;
     this.reader = new FrameReader(stream, { maxPayloadBytes: readMaxBytes + 1 });
+    this.writer = new FrameWriter(stream);
   }
 
   /** True while both directions are open and nothing broke: it can carry another call. */
@@ -29,13 +32,19 @@ export class CallStream {
 
   /** Resets the stream: for a call that did not end cleanly. */
   abort(error: Error): void {
-    this.reader.detach();
+    // The reader hears the abort (its 'close' event) and fails a pending read.
     this.stream.abort(error);
+    this.reader.detach();
   }
 
   /** Closes the writable side: the server then closes its side too. */
   close(): void {
     this.reader.detach();
+    try {
+      this.writer.flush();
+    } catch {
+      // already broken: close() below settles it
+    }
     this.stream.close().catch(() => {});
   }
 }

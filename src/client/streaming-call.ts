@@ -1,10 +1,8 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
-import type { Stream } from "@libp2p/interface";
 import { toConnectError } from "../to-connect-error.ts";
 import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
 import { FrameType } from "../wire/frame-type.ts";
-import { writeToStream } from "../wire/write-to-stream.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
 import {
@@ -17,9 +15,10 @@ import { ResponseReader } from "./response-reader.ts";
 const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
 
 /**
- * Runs a streaming call on a freshly negotiated stream. Request messages are
- * written as the caller produces them, concurrently with reading responses;
- * the returned promise resolves once the response header arrived.
+ * Runs a streaming call on a negotiated stream. Request messages are written
+ * as the caller produces them, concurrently with reading responses; the
+ * returned promise resolves once the response header arrived. When the call
+ * ended cleanly on both sides, `release` gets the stream back.
  */
 export async function runStreamingOnStream<I extends DescMessage, O extends DescMessage>(
   call: CallStream,
@@ -28,18 +27,18 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
   options: ClientCallOptions,
   release: (call: CallStream) => void,
 ): Promise<StreamResponse<I, O>> {
-  const { stream } = call;
-  const unwatch = abortStreamOnSignal(stream, req.signal);
+  const unwatch = abortStreamOnSignal(call.stream, req.signal);
   const response = new ResponseReader(
     call.reader,
     req.method.output,
     options.readMaxBytes,
     options.binaryOptions,
   );
-  const input = new InputPump(stream, req.method.input, options, () => release(call));
+  const input = new InputPump(call, req.method.input, options, release);
   const fail = (error: unknown): never => {
     unwatch();
     if (response.finished) {
+      // The server ended the call with an error status: the stream is sound.
       input.finish();
     } else {
       call.abort(error instanceof Error ? error : new Error(String(error)));
@@ -51,7 +50,7 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
     if (req.method.methodKind === "server_streaming") {
       input.sendSingle(header, await single(req.message));
     } else {
-      await writeToStream(stream, header);
+      await call.writer.writeNow(header);
       input.pump(req.message);
     }
     await response.readHeader();
@@ -91,27 +90,36 @@ async function single<T>(messages: AsyncIterable<T>): Promise<T> {
 }
 
 /**
- * Writes the caller's request messages, then END_OF_INPUT. When the call ends
- * first, it sends END_OF_INPUT at the next safe point (never inside another
- * write) and only then hands the stream back through `onSettled`, in a state
- * where it can carry the next call.
+ * Writes the caller's request messages through the stream's writer (which
+ * batches bursts), then END_OF_INPUT. When the call ends first, END_OF_INPUT
+ * is queued behind whatever was written and the stream is handed back: the
+ * writer keeps the order, so the next call on the stream follows cleanly.
  */
 class InputPump<I extends DescMessage> {
-  readonly #stream: Stream;
+  readonly #call: CallStream;
   readonly #schema: I;
   readonly #options: ClientCallOptions;
-  #writing = false;
+  readonly #release: (call: CallStream) => void;
   #finished = false;
   #inputEnded = false;
   #settled = false;
   #error: ConnectError | undefined;
-  readonly #onSettled: () => void;
 
-  constructor(stream: Stream, schema: I, options: ClientCallOptions, onSettled: () => void) {
-    this.#stream = stream;
+  constructor(
+    call: CallStream,
+    schema: I,
+    options: ClientCallOptions,
+    release: (call: CallStream) => void,
+  ) {
+    this.#call = call;
     this.#schema = schema;
     this.#options = options;
-    this.#onSettled = onSettled;
+    this.#release = release;
+  }
+
+  /** The error that stopped the input side, if any. */
+  get error(): ConnectError | undefined {
+    return this.#error;
   }
 
   /** Sends header, the one request message and END_OF_INPUT in one write. */
@@ -119,12 +127,9 @@ class InputPump<I extends DescMessage> {
     const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
     checkWriteSize(bytes, this.#options);
     this.#inputEnded = true;
-    this.#stream.send(concatFrames([header, encodeFrame(FrameType.Message, bytes), END_OF_INPUT]));
-  }
-
-  /** The error that stopped the input side, if any. */
-  get error(): unknown {
-    return this.#error;
+    this.#call.writer.writeNow(
+      concatFrames([header, encodeFrame(FrameType.Message, bytes), END_OF_INPUT]),
+    );
   }
 
   /**
@@ -134,62 +139,61 @@ class InputPump<I extends DescMessage> {
    */
   pump(messages: AsyncIterable<MessageShape<I>>): void {
     this.#run(messages).catch((error: unknown) => {
+      const reason = error instanceof Error ? error : new Error(String(error));
       if (this.#finished) {
         // The call is over but its input side broke: the stream cannot be reused.
         if (!this.#settled) {
           this.#settled = true;
-          this.#stream.abort(error instanceof Error ? error : new Error(String(error)));
+          this.#call.abort(reason);
         }
         return;
       }
       this.#error = toConnectError(error, Code.Unknown);
-      this.#stream.abort(this.#error);
+      this.#call.abort(this.#error);
     });
   }
 
   /** The call is over: end the input and hand the stream back. */
   finish(): void {
     this.#finished = true;
-    if (!this.#writing) {
-      this.#endInput();
-      this.#settle();
+    if (this.#settled) {
+      return;
     }
+    this.#settled = true;
+    try {
+      this.#endInput();
+    } catch (error) {
+      this.#call.abort(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.#release(this.#call);
   }
 
   async #run(messages: AsyncIterable<MessageShape<I>>): Promise<void> {
+    const { writer } = this.#call;
     for await (const message of messages) {
       if (this.#finished) {
         break;
       }
       const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
       checkWriteSize(bytes, this.#options);
-      this.#writing = true;
-      try {
-        await writeToStream(this.#stream, encodeFrame(FrameType.Message, bytes));
-      } finally {
-        this.#writing = false;
+      const full = writer.write(encodeFrame(FrameType.Message, bytes));
+      if (full !== undefined) {
+        await full;
       }
       if (this.#finished) {
         break;
       }
     }
-    this.#endInput();
-    if (this.#finished) {
-      this.#settle();
+    if (!this.#finished) {
+      this.#endInput();
     }
   }
 
   #endInput(): void {
-    if (!this.#inputEnded && this.#stream.writeStatus === "writable") {
+    if (!this.#inputEnded) {
       this.#inputEnded = true;
-      this.#stream.send(END_OF_INPUT);
-    }
-  }
-
-  #settle(): void {
-    if (!this.#settled) {
-      this.#settled = true;
-      this.#onSettled();
+      this.#call.writer.writeNow(END_OF_INPUT);
     }
   }
 }

@@ -27,8 +27,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
   options: ClientCallOptions,
   release: (call: CallStream) => void,
 ): Promise<UnaryResponse<I, O>> {
-  const { stream } = call;
-  const unwatch = abortStreamOnSignal(stream, req.signal);
+  const unwatch = abortStreamOnSignal(call.stream, req.signal);
   const response = new ResponseReader(
     call.reader,
     req.method.output,
@@ -38,7 +37,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
   try {
     const bytes = toBinary(req.method.input, req.message, options.binaryOptions);
     checkWriteSize(bytes, options);
-    stream.send(
+    call.writer.writeNow(
       concatFrames([
         encodeRequestHeader(req.header, deadline),
         encodeFrame(FrameType.Message, bytes),

@@ -3,6 +3,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import { FramingError } from "../wire/frame-decoder.ts";
 import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
+import { FrameWriter } from "../wire/frame-writer.ts";
 import { serveCall } from "./serve-call.ts";
 import type { ServedMethod } from "./served-method.ts";
 
@@ -33,6 +34,7 @@ export async function serveStream(
       );
     },
   });
+  const writer = new FrameWriter(stream);
   // A server shutting down closes streams that sit between calls; a call in
   // progress ends first (with Unavailable) and the loop then stops.
   const onShutdown = (): void => {
@@ -57,6 +59,7 @@ export async function serveStream(
       const reusable = await serveCall(
         first.body,
         reader,
+        writer,
         stream,
         connection,
         method,
