@@ -127,7 +127,7 @@ class InputPump<I extends DescMessage> {
     const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
     checkWriteSize(bytes, this.#options);
     this.#inputEnded = true;
-    this.#call.writer.writeNow(
+    void this.#call.writer.writeNow(
       concatFrames([header, encodeFrame(FrameType.Message, bytes), END_OF_INPUT]),
     );
   }
@@ -193,7 +193,7 @@ class InputPump<I extends DescMessage> {
   #endInput(): void {
     if (!this.#inputEnded) {
       this.#inputEnded = true;
-      this.#call.writer.writeNow(END_OF_INPUT);
+      void this.#call.writer.writeNow(END_OF_INPUT);
     }
   }
 }

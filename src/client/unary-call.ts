@@ -37,7 +37,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
   try {
     const bytes = toBinary(req.method.input, req.message, options.binaryOptions);
     checkWriteSize(bytes, options);
-    call.writer.writeNow(
+    void call.writer.writeNow(
       concatFrames([
         encodeRequestHeader(req.header, deadline),
         encodeFrame(FrameType.Message, bytes),

@@ -109,7 +109,7 @@ export async function serveCall(
   const trailer = createTrailer(context?.responseTrailer ?? new Headers(), error);
   pending.push(encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer)));
   try {
-    writer.writeNow(concatFrames(pending));
+    void writer.writeNow(concatFrames(pending));
   } catch {
     return false;
   }

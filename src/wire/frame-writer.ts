@@ -53,7 +53,11 @@ export class FrameWriter {
     return this.#drained;
   }
 
-  /** Sends `frame` and everything queued before it now, without a batch window. */
+  /**
+   * Sends `frame` and everything queued before it now, without a batch window.
+   * For a call's last frames the returned promise may be ignored (`void`): a
+   * stream that dies while draining rejects it, but nothing is left to write.
+   */
   writeNow(frame: Uint8Array): Promise<void> | undefined {
     this.#pending.push(frame);
     this.#pendingBytes += frame.byteLength;
