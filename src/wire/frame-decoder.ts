@@ -21,8 +21,10 @@ export class FramingError extends Error {
 /**
  * Splits a byte stream into frames, incrementally and synchronously.
  *
- * A frame whose declared length exceeds `maxPayloadBytes` is reported as
- * `oversize` as soon as its length prefix is read; its body is then skipped as it
+ * Bytes are kept as they came and decoded one frame at a time, so a reader
+ * with a large backlog holds bytes, not thousands of frame objects. A frame
+ * whose declared length exceeds `maxPayloadBytes` is reported as `oversize`
+ * as soon as its length prefix is read; its body is then skipped as it
  * arrives, never buffered, so the stream stays usable after the error.
  *
  * @example
@@ -45,7 +47,7 @@ export class FrameDecoder {
     this.#maxPayloadBytes = maxPayloadBytes;
   }
 
-  /** Bytes held for a frame that is not complete yet. */
+  /** Bytes held and not decoded yet (complete frames included). */
   get bufferedBytes(): number {
     return this.#buffer.byteLength;
   }
@@ -55,11 +57,18 @@ export class FrameDecoder {
     return this.#buffer.byteLength === 0 && this.#skipBytes === 0;
   }
 
-  /** Appends bytes and returns every item they complete. */
-  push(data: Uint8Array | Uint8ArrayList): DecodedItem[] {
-    const items: DecodedItem[] = [];
+  /** Appends bytes; frames are decoded later, one `next()` at a time. */
+  append(data: Uint8Array | Uint8ArrayList): void {
+    this.#buffer.append(data);
+  }
+
+  /**
+   * Decodes the next item from the bytes appended so far, or returns
+   * `undefined` when they do not complete one. Throws a FramingError when the
+   * bytes break the framing rules.
+   */
+  next(): DecodedItem | undefined {
     const buffer = this.#buffer;
-    buffer.append(data);
     while (buffer.byteLength > 0) {
       if (this.#skipBytes > 0) {
         const skipped = Math.min(this.#skipBytes, buffer.byteLength);
@@ -69,7 +78,7 @@ export class FrameDecoder {
       }
       const prefix = readPrefix(buffer);
       if (prefix === undefined) {
-        break;
+        return undefined;
       }
       const { payloadBytes, prefixBytes } = prefix;
       if (payloadBytes === 0) {
@@ -78,16 +87,25 @@ export class FrameDecoder {
       if (payloadBytes > this.#maxPayloadBytes) {
         buffer.consume(prefixBytes);
         this.#skipBytes = payloadBytes;
-        items.push({ type: "oversize", payloadBytes });
-        continue;
+        return { type: "oversize", payloadBytes };
       }
       if (buffer.byteLength < prefixBytes + payloadBytes) {
-        break;
+        return undefined;
       }
       const type = buffer.get(prefixBytes) as FrameType;
       const body = buffer.sublist(prefixBytes + 1, prefixBytes + payloadBytes);
       buffer.consume(prefixBytes + payloadBytes);
-      items.push({ type, body });
+      return { type, body };
+    }
+    return undefined;
+  }
+
+  /** Appends bytes and returns every item they complete. */
+  push(data: Uint8Array | Uint8ArrayList): DecodedItem[] {
+    this.append(data);
+    const items: DecodedItem[] = [];
+    for (let item = this.next(); item !== undefined; item = this.next()) {
+      items.push(item);
     }
     return items;
   }

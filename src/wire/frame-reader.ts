@@ -15,11 +15,14 @@ export interface FrameReaderOptions {
   /** Largest frame payload (type byte + body) accepted; larger ones are reported as `oversize`. */
   readonly maxPayloadBytes: number;
   /**
-   * Bytes of decoded frames queued before the stream is paused.
+   * Bytes received and not read yet before the stream is paused.
    * @default 262144
    */
   readonly highWaterMarkBytes?: number;
-  /** Called once when the stream's readable side ends: cleanly (no error) or not. */
+  /**
+   * Called once when the remote ends its side (cleanly: no error, even with
+   * frames still unread) or the stream fails (with the error).
+   */
   readonly onEnd?: (error?: Error) => void;
 }
 
@@ -34,21 +37,22 @@ interface Waiter {
  *
  * `read()` resolves with the next item, or `undefined` once the remote closed
  * its writable side at a frame boundary; it rejects if the stream was reset or
- * ended inside a frame. When decoded frames pile up unread, the stream is
- * paused, which stops the muxer's window updates and so pushes back on the
- * sender.
+ * ended inside a frame. Received bytes wait undecoded until read; when more
+ * than the high-water mark wait, the stream is paused, which stops the
+ * muxer's window updates and so pushes back on the sender.
  */
 export class FrameReader {
   readonly #stream: Stream;
   readonly #decoder: FrameDecoder;
   readonly #highWaterMarkBytes: number;
   readonly #onEnd: ((error?: Error) => void) | undefined;
-  readonly #queue: DecodedItem[] = [];
   readonly #waiters: Waiter[] = [];
-  #queuedBytes = 0;
   #paused = false;
   #resuming = false;
+  /** The remote ended its side: once the buffer is read, reads return undefined. */
+  #ended = false;
   #done = false;
+  #endNotified = false;
   #error: Error | undefined;
 
   constructor(stream: Stream, options: FrameReaderOptions) {
@@ -64,27 +68,34 @@ export class FrameReader {
     stream.addEventListener("end", this.#onStreamEnd);
     stream.addEventListener("close", this.#onClose);
     if (stream.readableEnded) {
-      this.#finish();
+      this.#endOfInput();
     }
   }
 
-  /** True once the readable side has ended, cleanly or not. */
+  /** True once the readable side has ended and everything received was read, or it failed. */
   get done(): boolean {
     return this.#done;
   }
 
   /** The next frame, `undefined` at a clean end of stream. */
   read(): Promise<DecodedItem | undefined> {
-    const item = this.#queue.shift();
-    if (item !== undefined) {
-      this.#dequeued(item);
-      return Promise.resolve(item);
-    }
     if (this.#error !== undefined) {
       return Promise.reject(this.#error);
     }
-    if (this.#done) {
-      return Promise.resolve(undefined);
+    let item: DecodedItem | undefined;
+    try {
+      item = this.#decoder.next();
+    } catch (error) {
+      this.#fail(error as Error);
+      return Promise.reject(error);
+    }
+    if (item !== undefined) {
+      this.#maybeResume();
+      return Promise.resolve(item);
+    }
+    if (this.#ended) {
+      this.#finish();
+      return this.#error === undefined ? Promise.resolve(undefined) : Promise.reject(this.#error);
     }
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
@@ -99,36 +110,23 @@ export class FrameReader {
   }
 
   readonly #onMessage = (event: StreamMessageEvent): void => {
-    let items: DecodedItem[];
+    this.#decoder.append(event.data);
     try {
-      items = this.#decoder.push(event.data);
+      while (this.#waiters.length > 0) {
+        const item = this.#decoder.next();
+        if (item === undefined) {
+          break;
+        }
+        this.#waiters.shift()?.resolve(item);
+      }
     } catch (error) {
       this.#fail(error as Error);
       return;
-    }
-    for (const item of items) {
-      const waiter = this.#waiters.shift();
-      if (waiter !== undefined) {
-        waiter.resolve(item);
-        continue;
-      }
-      this.#queue.push(item);
-      this.#queuedBytes += itemBytes(item);
     }
     if (!this.#resuming) {
       this.#pauseIfFull();
     }
   };
-
-  #pauseIfFull(): void {
-    if (!this.#paused && this.#queuedBytes > this.#highWaterMarkBytes) {
-      const status = this.#stream.readStatus;
-      if (status === "readable") {
-        this.#paused = true;
-        this.#stream.pause();
-      }
-    }
-  }
 
   readonly #onStreamEnd = (): void => {
     // A reset also ends the readable side, and 'end' fires before 'close'.
@@ -136,7 +134,7 @@ export class FrameReader {
     if (status === "reset" || status === "aborted") {
       this.#fail(new StreamResetError(`stream ${status} before its end was read`));
     } else {
-      this.#finish();
+      this.#endOfInput();
     }
   };
 
@@ -149,16 +147,23 @@ export class FrameReader {
           : new StreamResetError("stream closed with an error");
       this.#fail(error);
     } else {
-      this.#finish();
+      this.#endOfInput();
     }
   };
 
-  #dequeued(item: DecodedItem): void {
-    this.#queuedBytes -= itemBytes(item);
-    if (this.#paused && this.#queuedBytes <= this.#highWaterMarkBytes / 2) {
+  #pauseIfFull(): void {
+    if (!this.#paused && this.#decoder.bufferedBytes > this.#highWaterMarkBytes) {
+      if (this.#stream.readStatus === "readable") {
+        this.#paused = true;
+        this.#stream.pause();
+      }
+    }
+  }
+
+  #maybeResume(): void {
+    if (this.#paused && this.#decoder.bufferedBytes <= this.#highWaterMarkBytes / 2) {
       this.#paused = false;
-      const status = this.#stream.readStatus;
-      if (status === "paused") {
+      if (this.#stream.readStatus === "paused") {
         // resume() hands over the stream's buffer synchronously and only then
         // re-opens the muxer's window: pausing from inside that hand-over would
         // be undone at once, so decide after resume() returns.
@@ -173,6 +178,27 @@ export class FrameReader {
     }
   }
 
+  /** The remote ended its side; frames still buffered can be read. */
+  #endOfInput(): void {
+    if (this.#ended || this.#done) {
+      return;
+    }
+    this.#ended = true;
+    this.detach();
+    this.#notifyEnd();
+    // Waiters exist only when nothing complete is buffered.
+    if (this.#waiters.length > 0) {
+      this.#finish();
+    }
+  }
+
+  #notifyEnd(error?: Error): void {
+    if (!this.#endNotified) {
+      this.#endNotified = true;
+      this.#onEnd?.(error);
+    }
+  }
+
   #finish(): void {
     if (this.#done) {
       return;
@@ -182,11 +208,9 @@ export class FrameReader {
       return;
     }
     this.#done = true;
-    this.detach();
     for (const waiter of this.#waiters.splice(0)) {
       waiter.resolve(undefined);
     }
-    this.#onEnd?.();
   }
 
   #fail(error: Error): void {
@@ -199,10 +223,6 @@ export class FrameReader {
     for (const waiter of this.#waiters.splice(0)) {
       waiter.reject(error);
     }
-    this.#onEnd?.(error);
+    this.#notifyEnd(error);
   }
-}
-
-function itemBytes(item: DecodedItem): number {
-  return item.type === "oversize" ? 0 : item.body.byteLength + 1;
 }

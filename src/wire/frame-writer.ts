@@ -15,9 +15,9 @@ export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
  * encryption frame and socket writes, so a stream of tiny messages otherwise
  * spends its time in syscalls.
  *
- * Backpressure: when the stream asks to drain, `write()` returns a promise
- * that resolves once the stream drained and the queue was sent; callers await
- * it before writing more. The `drain` event is used, not `onDrain()`, whose
+ * Backpressure: while the stream drains, frames queue up to one batch; past
+ * that, `write()` returns a promise that resolves once the stream drained and
+ * the queue was sent, and callers await it before writing more. The `drain` event is used, not `onDrain()`, whose
  * promise resolved only the first time in the libp2p version we measured.
  */
 export class FrameWriter {
@@ -41,16 +41,20 @@ export class FrameWriter {
   write(frame: Uint8Array): Promise<void> | undefined {
     this.#pending.push(frame);
     this.#pendingBytes += frame.byteLength;
-    if (this.#drained !== undefined) {
-      return this.#drained;
+    if (this.#drained === undefined) {
+      if (!this.#windowOpen) {
+        this.flush();
+        this.#openWindow();
+      } else if (this.#pendingBytes >= this.#maxBatchBytes) {
+        this.flush();
+      }
     }
-    if (!this.#windowOpen) {
-      this.flush();
-      this.#openWindow();
-    } else if (this.#pendingBytes >= this.#maxBatchBytes) {
-      this.flush();
-    }
-    return this.#drained;
+    // While the stream drains, up to one batch more is queued before the
+    // caller must wait: some transports (QUIC) ask to drain after every send,
+    // and blocking at once would send one frame per drain.
+    return this.#drained !== undefined && this.#pendingBytes >= this.#maxBatchBytes
+      ? this.#drained
+      : undefined;
   }
 
   /**

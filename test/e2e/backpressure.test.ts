@@ -47,3 +47,32 @@ for (const kind of TRANSPORTS) {
     });
   });
 }
+
+for (const kind of TRANSPORTS) {
+  describe(`many tiny messages over ${kind}`, () => {
+    it("100,000 tiny messages behind a stalling reader all arrive, in order", async () => {
+      const pair = await startPair(kind);
+      try {
+        const count = 100_000;
+        let next = 0;
+        for await (const response of pair.echo.serverStream({
+          text: "tiny",
+          payload: new Uint8Array([next & 0xff]),
+          repeat: count,
+        })) {
+          assert.equal(response.index, next);
+          next++;
+          if (next % 10_000 === 0) {
+            // Stall so the writer's side fills up behind a full socket.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        }
+        assert.equal(next, count);
+        const ok = await pair.echo.unary({ text: "connection alive" });
+        assert.equal(ok.text, "connection alive");
+      } finally {
+        await pair.stop();
+      }
+    });
+  });
+}

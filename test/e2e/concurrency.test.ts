@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { noise } from "@libp2p/noise";
+import { tcp } from "@libp2p/tcp";
+import { yamux } from "@libp2p/yamux";
+import { createLibp2p } from "libp2p";
+import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
+import { createLibp2pTransport, createRpcNode, rpcServer } from "../../src/index.ts";
+import { createEchoProbe, echoImpl } from "../helpers/echo-service.ts";
 import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
 
 const CALLS = 256;
@@ -40,3 +48,33 @@ for (const kind of TRANSPORTS) {
     });
   });
 }
+
+describe("a server on libp2p's default limits", () => {
+  it("serves 256 concurrent calls started right after the first dial (yamux allows 10 early streams)", async () => {
+    const probe = createEchoProbe();
+    const server = await createLibp2p({
+      addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
+      transports: [tcp()],
+      connectionEncrypters: [noise()],
+      streamMuxers: [yamux()],
+      services: {
+        rpc: rpcServer({ routes: (router) => router.service(EchoService, echoImpl(probe)) }),
+      },
+    });
+    const client = await createRpcNode({ listen: [] });
+    try {
+      const echo = createClient(
+        EchoService,
+        createLibp2pTransport({ libp2p: client, peer: server.getMultiaddrs() }),
+      );
+      const responses = await Promise.all(
+        Array.from({ length: CALLS }, (_, i) => echo.unary({ text: `early ${i}` })),
+      );
+      assert.equal(responses.length, CALLS);
+      assert.ok(responses.every((response, i) => response.text === `early ${i}`));
+      assert.equal(client.getConnections(server.peerId).length, 1);
+    } finally {
+      await Promise.all([client.stop(), server.stop()]);
+    }
+  });
+});
