@@ -1,6 +1,15 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  fromBinary,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
-import { transformInvokeImplementation } from "@connectrpc/connect/protocol";
+import {
+  invokeUnaryImplementation,
+  transformInvokeImplementation,
+} from "@connectrpc/connect/protocol";
 import type { Connection, Stream } from "@libp2p/interface";
 import type { Uint8ArrayList } from "uint8arraylist";
 import {
@@ -60,33 +69,45 @@ export async function serveCall(
     if (method.requestGate !== undefined) {
       await untilAborted(Promise.resolve(method.requestGate(context)), context.signal);
     }
-    const output = transformInvokeImplementation(spec, context, method.interceptors)(input);
-    const iterator = output[Symbol.asyncIterator]();
-    try {
-      for (;;) {
-        const result = await untilAborted(iterator.next(), context.signal);
-        if (result.done === true) {
-          break;
-        }
-        const bytes = toBinary(spec.method.output, result.value, method.binaryOptions);
-        if (bytes.byteLength > method.writeMaxBytes) {
-          throw new ConnectError(
-            `response message of ${bytes.byteLength} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
-            Code.ResourceExhausted,
-          );
-        }
-        takeHeader();
-        pending.push(encodeFrame(FrameType.Message, bytes));
-        if (!singleResponse) {
-          const full = writer.write(concatFrames(pending.splice(0)));
+    const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
+      const bytes = toBinary(spec.method.output, message, method.binaryOptions);
+      if (bytes.byteLength > method.writeMaxBytes) {
+        throw new ConnectError(
+          `response message of ${bytes.byteLength} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
+          Code.ResourceExhausted,
+        );
+      }
+      takeHeader();
+      pending.push(encodeFrame(FrameType.Message, bytes));
+      return singleResponse ? undefined : writer.write(concatFrames(pending.splice(0)));
+    };
+    if (spec.kind === "unary") {
+      // The common case without async generators: one message in, one out.
+      // A single response is queued, never written here: emit() returns undefined.
+      const request = await untilAborted(readSingle(input), context.signal);
+      const response = await untilAborted(
+        invokeUnaryImplementation(spec, context, request, method.interceptors),
+        context.signal,
+      );
+      void emit(response);
+    } else {
+      const output = transformInvokeImplementation(spec, context, method.interceptors)(input);
+      const iterator = output[Symbol.asyncIterator]();
+      try {
+        for (;;) {
+          const result = await untilAborted(iterator.next(), context.signal);
+          if (result.done === true) {
+            break;
+          }
+          const full = emit(result.value);
           if (full !== undefined) {
             await full;
           }
         }
+      } catch (reason) {
+        iterator.return?.()?.catch(() => {});
+        throw reason;
       }
-    } catch (reason) {
-      iterator.return?.()?.catch(() => {});
-      throw reason;
     }
   } catch (reason) {
     if (reason instanceof ProtocolViolation) {
@@ -158,6 +179,24 @@ function createContext(
     requestHeader,
     contextValues: values,
   });
+}
+
+/** The one request message of a unary call, as Connect checks it. */
+async function readSingle<I extends DescMessage>(input: CallInput<I>): Promise<MessageShape<I>> {
+  const first = await input.next();
+  if (first === undefined) {
+    throw new ConnectError(
+      "protocol error: missing input message for unary method",
+      Code.Unimplemented,
+    );
+  }
+  if ((await input.next()) !== undefined) {
+    throw new ConnectError(
+      "protocol error: received extra input message for unary method",
+      Code.Unimplemented,
+    );
+  }
+  return first;
 }
 
 /**
