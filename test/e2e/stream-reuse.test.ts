@@ -27,6 +27,14 @@ for (const kind of TRANSPORTS) {
         .filter((stream) => stream.protocol === protocol).length;
     }
 
+    function serverStreamIds(protocol: string): string[] {
+      return pair.server
+        .getConnections(pair.client.peerId)
+        .flatMap((connection) => connection.streams)
+        .filter((stream) => stream.protocol === protocol)
+        .map((stream) => stream.id);
+    }
+
     it("successive calls of a method share one negotiated stream", async () => {
       const echo = pair.connect();
       for (let i = 0; i < 50; i++) {
@@ -63,6 +71,28 @@ for (const kind of TRANSPORTS) {
       assert.equal(await codeOf(call), Code.Canceled);
       // The next call gets a fresh stream and succeeds.
       assert.equal((await echo.unary({ text: "fresh" })).text, "fresh");
+    });
+
+    it("a burst of one method does not keep other methods out of the pool", async () => {
+      const echo = pair.connect({ maxIdleStreams: 8 });
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          for await (const _response of echo.serverStream({ text: `burst ${i}`, repeat: 1 })) {
+            // drain
+          }
+        }),
+      );
+      const before = new Set(serverStreamIds(UNARY));
+      const used = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        await echo.unary({ text: "after the burst" });
+        for (const id of serverStreamIds(UNARY)) {
+          if (!before.has(id)) {
+            used.add(id);
+          }
+        }
+      }
+      assert.equal(used.size, 1, "every unary call after the burst ran on one stream");
     });
 
     it("maxIdleStreams 0 opens and closes a stream per call", async () => {
