@@ -1,0 +1,94 @@
+import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
+import { WORKLOAD_IDS, type WorkloadId } from "./workload-catalog.ts";
+
+/** What one `npm run bench` does, from its command line. */
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly rounds: number;
+  /** Warm-up before each measured window, in milliseconds. */
+  readonly warmupMs: number;
+  /** Length of each measured window, in milliseconds. */
+  readonly durationMs: number;
+  readonly systems: readonly SystemId[];
+  readonly workloads: readonly WorkloadId[];
+  /** (g): idle peers/connections held at once. */
+  readonly peers: number;
+  /** (h): server streams open at once. */
+  readonly streams: number;
+  /** (h): messages each open stream delivers once released. */
+  readonly messagesPerStream: number;
+  /** (f): most samples per cell (each is a new connection). */
+  readonly maxConnectSamples: number;
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--only=<system,…>] [--workloads=<a,b,…>]
+                        [--rounds=N] [--duration=<ms>] [--warmup=<ms>]
+systems:   ${SYSTEM_IDS.join(", ")}
+workloads: ${WORKLOAD_IDS.join(", ")}`;
+
+function parseList<T extends string>(value: string, known: readonly T[], what: string): T[] {
+  const items = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+  for (const item of items) {
+    if (!(known as readonly string[]).includes(item)) {
+      throw new Error(`unknown ${what} "${item}"; known: ${known.join(", ")}`);
+    }
+  }
+  // Keep the catalog's order whatever the order on the command line.
+  return known.filter((item) => items.includes(item));
+}
+
+function parseNumber(value: string, what: string, min: number): number {
+  const number = Number(value);
+  if (value === "" || !Number.isFinite(number) || number < min) {
+    throw new Error(`${what} must be a number >= ${min}, got "${value}"`);
+  }
+  return number;
+}
+
+/** Parses the arguments after `npm run bench --`; throws with a message on bad input. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions {
+  const quick = argv.includes("--quick");
+  let options: BenchOptions = {
+    quick,
+    rounds: quick ? 1 : 3,
+    warmupMs: quick ? 100 : 500,
+    durationMs: quick ? 300 : 2000,
+    systems: SYSTEM_IDS,
+    workloads: WORKLOAD_IDS,
+    peers: quick ? 20 : 1000,
+    streams: quick ? 100 : 1000,
+    messagesPerStream: quick ? 20 : 100,
+    maxConnectSamples: quick ? 20 : 300,
+  };
+  for (const arg of argv) {
+    const [name, value = ""] = arg.split("=", 2) as [string, string?];
+    switch (name) {
+      case "--quick":
+        break;
+      case "--only":
+        options = { ...options, systems: parseList(value, SYSTEM_IDS, "system") };
+        break;
+      case "--workloads":
+        options = { ...options, workloads: parseList(value, WORKLOAD_IDS, "workload") };
+        break;
+      case "--rounds":
+        options = { ...options, rounds: Math.round(parseNumber(value, "--rounds", 1)) };
+        break;
+      case "--duration":
+        options = { ...options, durationMs: parseNumber(value, "--duration", 10) };
+        break;
+      case "--warmup":
+        options = { ...options, warmupMs: parseNumber(value, "--warmup", 0) };
+        break;
+      default:
+        throw new Error(`unknown argument "${arg}"`);
+    }
+  }
+  if (options.systems.length === 0 || options.workloads.length === 0) {
+    throw new Error("nothing to run: --only and --workloads left no system or workload");
+  }
+  return options;
+}

@@ -1,0 +1,89 @@
+import type { SystemId } from "./system-catalog.ts";
+import type { WorkloadId } from "./workload-catalog.ts";
+
+/** Where a client finds the server: a multiaddr with /p2p/, or host:port. */
+export interface ServerInfo {
+  readonly address: string;
+}
+
+/** A self-signed certificate and its key, PEM, made once per run. */
+export interface TlsMaterial {
+  readonly key: string;
+  readonly cert: string;
+}
+
+/** One measurement a client process runs. */
+export interface CellConfig {
+  readonly workload: WorkloadId;
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  readonly peers: number;
+  readonly streams: number;
+  readonly messagesPerStream: number;
+  readonly maxConnectSamples: number;
+}
+
+/** Metrics of one cell (one system, one workload, one round). */
+export type Metrics = Record<string, number>;
+
+/** What a client asks of the server process, relayed by the orchestrator. */
+export type ServerRequest =
+  | { readonly kind: "snapshot"; readonly gc: boolean }
+  | { readonly kind: "release" };
+
+/** The server process's answer: its CPU time, clock and memory when asked. */
+export interface ServerSnapshot {
+  /** User + system CPU time of the process, microseconds. */
+  readonly cpuMicros: number;
+  /** Monotonic clock of the process, microseconds. */
+  readonly timeMicros: number;
+  readonly rss: number;
+}
+
+/** Orchestrator → server or client process. */
+export type ParentMessage =
+  | {
+      readonly type: "init";
+      readonly system: SystemId;
+      readonly tls: TlsMaterial | undefined;
+      readonly server: ServerInfo | undefined;
+    }
+  | { readonly type: "run"; readonly cell: CellConfig }
+  | { readonly type: "request"; readonly id: number; readonly request: ServerRequest }
+  | { readonly type: "reply"; readonly id: number; readonly reply: ServerSnapshot };
+
+/** Server or client process → orchestrator. */
+export type ChildMessage =
+  | { readonly type: "ready"; readonly server: ServerInfo | undefined }
+  | { readonly type: "result"; readonly metrics: Metrics }
+  | { readonly type: "failed"; readonly message: string }
+  | { readonly type: "request"; readonly id: number; readonly request: ServerRequest }
+  | { readonly type: "reply"; readonly id: number; readonly reply: ServerSnapshot };
+
+/** Sends a message to the parent process; a child without IPC cannot run. */
+export function sendToParent(message: ChildMessage): void {
+  if (process.send === undefined) {
+    throw new Error("bench child processes are started by bench/run.ts (no IPC channel)");
+  }
+  process.send(message);
+}
+
+/** This process's snapshot: CPU, clock and RSS (after a full GC when asked and exposed). */
+export function takeSnapshot(gc: boolean): ServerSnapshot {
+  if (gc) {
+    collectGarbage();
+  }
+  const cpu = process.cpuUsage();
+  return {
+    cpuMicros: cpu.user + cpu.system,
+    timeMicros: Number(process.hrtime.bigint() / 1000n),
+    rss: process.memoryUsage.rss(),
+  };
+}
+
+/** Runs a full GC twice when the process was started with --expose-gc. */
+export function collectGarbage(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  gc?.();
+}

@@ -1,0 +1,165 @@
+import type { BenchOptions } from "../bench-options.ts";
+import { SYSTEMS, type SystemId } from "../system-catalog.ts";
+import { WORKLOADS, type WorkloadId } from "../workload-catalog.ts";
+import { formatNumber, formatRatio } from "./format-number.ts";
+import type { CellRecord, ResultTable } from "./summarize-cells.ts";
+import type { TargetResult } from "./targets.ts";
+
+/** CPU of other processes (% of one core) during a window worth flagging. */
+export const DISTURBED_CPU_PERCENT = 15;
+
+type Column = {
+  readonly title: string;
+  readonly workload: WorkloadId;
+  readonly cell: (metric: (name: string) => number | undefined) => string;
+};
+
+const one =
+  (name: string) =>
+  (metric: (name: string) => number | undefined): string =>
+    formatNumber(metric(name));
+const pair =
+  (first: string, second: string) =>
+  (metric: (name: string) => number | undefined): string =>
+    `${formatNumber(metric(first))} / ${formatNumber(metric(second))}`;
+
+const THROUGHPUT: readonly Column[] = [
+  { title: "(a) req/s", workload: "a", cell: one("reqPerSec") },
+  { title: "(a) p50 / p99 ms", workload: "a", cell: pair("p50Ms", "p99Ms") },
+  { title: "(b) req/s", workload: "b", cell: one("reqPerSec") },
+  { title: "(b) p50 / p99 ms", workload: "b", cell: pair("p50Ms", "p99Ms") },
+  { title: "(c) msg/s", workload: "c", cell: one("msgPerSec") },
+  { title: "(d) msg/s", workload: "d", cell: one("msgPerSec") },
+  { title: "(e) MB/s", workload: "e", cell: one("mbPerSec") },
+];
+
+const CONNECTIONS: readonly Column[] = [
+  { title: "(f) p50 / p99 ms", workload: "f", cell: pair("p50Ms", "p99Ms") },
+  { title: "(g) server KiB/peer", workload: "g", cell: one("serverKiBPerPeer") },
+  { title: "(g) client KiB/peer", workload: "g", cell: one("clientKiBPerPeer") },
+  { title: "(h) open all, ms", workload: "h", cell: one("openMs") },
+  { title: "(h) msg/s", workload: "h", cell: one("msgPerSec") },
+  {
+    title: "(h) server / client KiB/stream",
+    workload: "h",
+    cell: pair("serverKiBPerStream", "clientKiBPerStream"),
+  },
+];
+
+const CPU: readonly Column[] = (["a", "b", "c", "d", "e", "h"] as const).map((workload) => ({
+  title: `(${workload}) client / server`,
+  workload,
+  cell: (metric) => `${formatNumber(metric("clientCpu"))} / ${formatNumber(metric("serverCpu"))}`,
+}));
+
+function renderTable(
+  table: ResultTable,
+  systems: readonly SystemId[],
+  workloads: readonly WorkloadId[],
+  columns: readonly Column[],
+): string {
+  const shown = columns.filter((column) => workloads.includes(column.workload));
+  if (shown.length === 0) {
+    return "";
+  }
+  const lines = [
+    `| system | ${shown.map((column) => column.title).join(" | ")} |`,
+    `|---|${shown.map(() => "--:").join("|")}|`,
+  ];
+  for (const system of systems) {
+    const cells = shown.map((column) => {
+      if (!SYSTEMS[system].workloads.includes(column.workload)) {
+        return "n/a";
+      }
+      const summary = table.get(system, column.workload);
+      if (summary === undefined) {
+        return "–";
+      }
+      if (summary.okRounds === 0) {
+        return "error";
+      }
+      const text = column.cell((name) => table.metric(system, column.workload, name));
+      return summary.okRounds < summary.rounds
+        ? `${text} (${summary.okRounds}/${summary.rounds})`
+        : text;
+    });
+    lines.push(`| ${SYSTEMS[system].label} | ${cells.join(" | ")} |`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** How much CPU other processes took during the measured windows. */
+function disturbanceNote(records: readonly CellRecord[]): string {
+  const windows = records.flatMap((record) =>
+    record.metrics?.otherCpu === undefined ? [] : [record.metrics.otherCpu],
+  );
+  const disturbed = windows.filter((other) => other >= DISTURBED_CPU_PERCENT);
+  if (disturbed.length === 0) {
+    return `Other processes used under ${DISTURBED_CPU_PERCENT}% of a core in every measured window.\n`;
+  }
+  return (
+    `Other processes used ${DISTURBED_CPU_PERCENT}% of a core or more in ${disturbed.length} of ${windows.length} measured windows ` +
+    `(up to ${formatNumber(Math.max(...disturbed))}%; flagged in the console log, \`otherCpu\` in the JSON). ` +
+    "Medians across rounds absorb one disturbed round per cell.\n"
+  );
+}
+
+/** The targets as a table, with PASS/MISS. */
+export function renderTargets(targets: readonly TargetResult[]): string {
+  const lines = ["| target | measured | goal | result |", "|---|--:|--:|:-:|"];
+  for (const target of targets) {
+    const measured =
+      target.ratio === undefined
+        ? "not measured"
+        : target.overhead
+          ? `${target.ratio >= 0 ? "+" : ""}${(target.ratio * 100).toFixed(1)}%`
+          : formatRatio(target.ratio);
+    const result = target.pass === undefined ? "–" : target.pass ? "PASS" : "MISS";
+    lines.push(`| ${target.description} | ${measured} | ${target.goal} | ${result} |`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export interface ReportInput {
+  readonly title: string;
+  readonly options: BenchOptions;
+  readonly table: ResultTable;
+  readonly targets: readonly TargetResult[];
+  readonly context: readonly TargetResult[];
+  readonly environment: string;
+  readonly records: readonly CellRecord[];
+}
+
+/** The whole report: tables of medians, CPU, targets, errors. */
+export function renderMarkdownReport(input: ReportInput): string {
+  const { options, table } = input;
+  const rounds = `${options.rounds} round${options.rounds === 1 ? "" : "s"}`;
+  const sections = [
+    `# ${input.title}\n`,
+    `${input.environment}\n`,
+    `Medians over ${rounds} (systems interleaved within each round); ${options.durationMs} ms measured after ${options.warmupMs} ms of warm-up per cell. ` +
+      `(g) holds ${options.peers} peers, (h) ${options.streams} streams × ${options.messagesPerStream} messages. ` +
+      "n/a: not meaningful for that system; (k/n): only k of n rounds succeeded.\n",
+    "## Throughput and latency (32-byte payloads; (e) 64 KiB messages)\n",
+    renderTable(table, options.systems, options.workloads, THROUGHPUT),
+    "## New peers, idle memory, many open streams\n",
+    renderTable(table, options.systems, options.workloads, CONNECTIONS),
+    "## CPU, % of one core over the measured window (client / server)\n",
+    renderTable(table, options.systems, options.workloads, CPU),
+    disturbanceNote(input.records),
+    "## Targets (same run)\n",
+    renderTargets([...input.targets, ...input.context]),
+  ];
+  const errors = options.systems.flatMap((system) =>
+    options.workloads.flatMap((workload) =>
+      (table.get(system, workload)?.errors ?? []).map(
+        (error) =>
+          `- ${SYSTEMS[system].label}, (${workload}) ${WORKLOADS[workload].name}, ${error}`,
+      ),
+    ),
+  );
+  if (errors.length > 0) {
+    sections.push("## Errors\n", `${errors.join("\n")}\n`);
+  }
+  return sections.filter((section) => section !== "").join("\n");
+}

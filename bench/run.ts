@@ -1,0 +1,124 @@
+// `npm run bench`: compares p2prpc with grpc-js, connect-node, raw libp2p and
+// node:net on loopback, each system in its own server and client processes.
+// See bench/README.md. `npm run bench -- --quick` is the fast smoke run.
+import { mkdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BenchOptions, parseBenchOptions, USAGE } from "./bench-options.ts";
+import type { TlsMaterial } from "./ipc-messages.ts";
+import { runRounds } from "./orchestrator/run-rounds.ts";
+import { createSelfSignedCert } from "./orchestrator/self-signed-cert.ts";
+import {
+  describeEnvironment,
+  environmentLine,
+  measureMachineBusy,
+} from "./report/describe-environment.ts";
+import { renderMarkdownReport } from "./report/markdown-report.ts";
+import { ResultTable } from "./report/summarize-cells.ts";
+import { renderSvgChart } from "./report/svg-chart.ts";
+import { CONTEXT_SPECS, evaluateTargets } from "./report/targets.ts";
+import { SYSTEM_IDS, SYSTEMS } from "./system-catalog.ts";
+import { WORKLOAD_IDS } from "./workload-catalog.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const RESULTS_DIR = fileURLToPath(new URL("./results", import.meta.url));
+
+let options: BenchOptions;
+try {
+  options = parseBenchOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  process.exit(2);
+}
+
+// Whatever happens, the run ends: children are killed on exit (child-channel.ts).
+const watchdogMs = options.quick ? 180_000 : 40 * 60_000;
+const watchdog = setTimeout(() => {
+  console.error(`bench: gave up after ${watchdogMs / 60_000} min; killing the child processes`);
+  process.exit(1);
+}, watchdogMs);
+watchdog.unref();
+process.once("SIGINT", () => process.exit(130));
+process.once("SIGTERM", () => process.exit(143));
+
+const started = performance.now();
+const busyAtStart = await measureMachineBusy();
+if (busyAtStart > 20) {
+  console.log(
+    `note: the machine was ${busyAtStart.toFixed(0)}% busy before starting: something else is using the CPU, expect noisy numbers`,
+  );
+}
+const date = new Date().toISOString().slice(0, 10);
+const environment = describeEnvironment(ROOT);
+const complete =
+  !options.quick &&
+  options.rounds >= 3 &&
+  options.systems.length === SYSTEM_IDS.length &&
+  options.workloads.length === WORKLOAD_IDS.length;
+console.log(
+  `p2prpc bench (${options.quick ? "quick" : "full"}): ${options.systems.length} systems × workloads ${options.workloads.join(",")}, ` +
+    `${options.rounds} round(s), ${options.durationMs} ms per cell\n${environmentLine(environment)}\n`,
+);
+
+let tls: TlsMaterial | undefined;
+if (options.systems.some((system) => SYSTEMS[system].tls)) {
+  tls = await createSelfSignedCert();
+}
+const records = await runRounds(options, tls, (line) => console.log(line));
+
+const table = new ResultTable(records);
+const targets = evaluateTargets(table);
+const context = evaluateTargets(table, CONTEXT_SPECS);
+const title = `p2prpc benchmark, ${date}${options.quick ? " (quick)" : complete ? "" : " (partial)"}`;
+const markdown = renderMarkdownReport({
+  title,
+  options,
+  table,
+  targets,
+  context,
+  environment: environmentLine(environment),
+  records,
+});
+const svg = renderSvgChart(table, options.systems, options.workloads, title);
+console.log(`\n${markdown}`);
+
+// Only a complete full run lands in bench/results/<date>.*; quick and
+// filtered runs go to gitignored names (see bench/.gitignore) so that CI's
+// quick runs never dirty the work tree.
+const base = complete ? date : `${options.quick ? "quick" : "partial"}-${date}`;
+let outDir = RESULTS_DIR;
+try {
+  await mkdir(outDir, { recursive: true });
+} catch {
+  outDir = join(tmpdir(), "p2prpc-bench");
+  await mkdir(outDir, { recursive: true });
+}
+const json = {
+  date,
+  title,
+  mode: options.quick ? "quick" : "full",
+  complete,
+  command: [
+    "npm run bench",
+    ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
+  ].join(" "),
+  machineBusyAtStartPercent: busyAtStart,
+  environment,
+  options,
+  systems: options.systems.map((system) => SYSTEMS[system]),
+  medians: table,
+  targets,
+  context,
+  cells: records,
+  seconds: (performance.now() - started) / 1000,
+};
+await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`);
+await writeFile(join(outDir, `${base}.md`), markdown);
+await writeFile(join(outDir, `${base}.svg`), svg);
+const failures = records.filter((record) => record.error !== undefined).length;
+console.log(
+  `wrote ${join(outDir, base)}.{json,md,svg} in ${json.seconds.toFixed(1)} s` +
+    (failures > 0 ? `; ${failures} cell(s) failed` : ""),
+);
+process.exit(failures > 0 ? 1 : 0);

@@ -1,0 +1,87 @@
+import type { WorkloadId } from "./workload-catalog.ts";
+
+/** The systems the benchmark compares, in the order each round runs them. */
+export const SYSTEM_IDS = [
+  "p2prpc-tcp",
+  "p2prpc-quic",
+  "grpc-js",
+  "grpc-js-tls",
+  "connect-node",
+  "libp2p-new-stream",
+  "libp2p-one-stream",
+  "net",
+] as const;
+
+export type SystemId = (typeof SYSTEM_IDS)[number];
+
+export interface SystemInfo {
+  readonly id: SystemId;
+  /** Short name for tables and the chart. */
+  readonly label: string;
+  /** What runs on each side, in one line. */
+  readonly description: string;
+  /** The workloads that make sense for this system; the others are n/a. */
+  readonly workloads: readonly WorkloadId[];
+  /** Whether the server needs the run's self-signed certificate. */
+  readonly tls: boolean;
+}
+
+export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
+  "p2prpc-tcp": {
+    id: "p2prpc-tcp",
+    label: "p2prpc TCP",
+    description: "p2prpc over libp2p TCP + Noise + Yamux (createRpcNode, createLibp2pTransport)",
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h"],
+    tls: false,
+  },
+  "p2prpc-quic": {
+    id: "p2prpc-quic",
+    label: "p2prpc QUIC",
+    description: "p2prpc over libp2p QUIC (@chainsafe/libp2p-quic)",
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h"],
+    tls: false,
+  },
+  "grpc-js": {
+    id: "grpc-js",
+    label: "grpc-js h2c",
+    description: "@grpc/grpc-js client and server, plaintext HTTP/2, @grpc/proto-loader",
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h"],
+    tls: false,
+  },
+  "grpc-js-tls": {
+    id: "grpc-js-tls",
+    label: "grpc-js TLS",
+    description: "@grpc/grpc-js over HTTP/2 + TLS (self-signed P-256 certificate made per run)",
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h"],
+    tls: true,
+  },
+  "connect-node": {
+    id: "connect-node",
+    label: "connect-node",
+    description:
+      "@connectrpc/connect-node, gRPC protocol over plaintext HTTP/2 (createGrpcTransport, connectNodeAdapter)",
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h"],
+    tls: false,
+  },
+  "libp2p-new-stream": {
+    id: "libp2p-new-stream",
+    label: "libp2p raw, stream/req",
+    description: "raw libp2p streams (same TCP stack), a new negotiated stream per request",
+    workloads: ["a", "b", "f", "g", "h"],
+    tls: false,
+  },
+  "libp2p-one-stream": {
+    id: "libp2p-one-stream",
+    label: "libp2p raw, one stream",
+    description: "raw libp2p streams (same TCP stack), long-lived streams reused for every request",
+    workloads: ["a", "b", "c", "d", "e"],
+    tls: false,
+  },
+  net: {
+    id: "net",
+    label: "node:net",
+    description: "plain node:net sockets, varint-length-prefixed frames (the floor)",
+    workloads: ["a", "b", "c", "d", "e", "f", "g"],
+    tls: false,
+  },
+};

@@ -1,0 +1,71 @@
+import { createClient } from "@connectrpc/connect";
+import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
+import { createLibp2pTransport, createRpcNode, rpcServer } from "../../src/index.ts";
+import { benchServiceImpl } from "./bench-service-impl.ts";
+import { connectBenchClient } from "./connect-bench-client.ts";
+import { MANY_PEERS_CONNECTION_MANAGER } from "./many-peers.ts";
+import type { SystemModule } from "./system-module.ts";
+
+const LISTEN = {
+  tcp: "/ip4/127.0.0.1/tcp/0",
+  quic: "/ip4/127.0.0.1/udp/0/quic-v1",
+} as const;
+
+/** p2prpc through its public API only: createRpcNode + rpcServer, createLibp2pTransport. */
+export function p2prpcSystem(transport: keyof typeof LISTEN): SystemModule {
+  return {
+    async startServer(context) {
+      const node = await createRpcNode({
+        listen: [LISTEN[transport]],
+        services: {
+          rpc: rpcServer({
+            routes: (router) =>
+              router.service(BenchService, benchServiceImpl(context.waitForRelease)),
+          }),
+        },
+        libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER },
+      });
+      const address = node.getMultiaddrs()[0];
+      if (address === undefined) {
+        throw new Error(`the p2prpc server has no ${transport} address`);
+      }
+      return {
+        info: { address: address.toString() },
+        stop: async () => {
+          await node.stop();
+        },
+      };
+    },
+
+    createClient({ server }) {
+      return {
+        async connect() {
+          const node = await createRpcNode({ listen: [] });
+          const client = createClient(
+            BenchService,
+            createLibp2pTransport({ libp2p: node, peer: server.address }),
+          );
+          return connectBenchClient(client, async () => {
+            await node.stop();
+          });
+        },
+        async newPeer() {
+          // A new node, so a new identity: the server sees a new peer.
+          const node = await createRpcNode({ listen: [] });
+          return {
+            async connectAndCall(payload) {
+              const client = createClient(
+                BenchService,
+                createLibp2pTransport({ libp2p: node, peer: server.address }),
+              );
+              await client.unary({ payload });
+            },
+            close: async () => {
+              await node.stop();
+            },
+          };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Unsigned-varint length-prefixed frames: the framing of the raw libp2p and
+ * node:net baselines (the same prefix libp2p's `lpStream` uses).
+ */
+
+/** `payload` with its varint length prefix, in one new buffer. */
+export function encodeFrame(payload: Uint8Array): Uint8Array {
+  let length = payload.byteLength;
+  let prefixLength = 1;
+  while (length >= 0x80) {
+    length = Math.floor(length / 0x80);
+    prefixLength++;
+  }
+  const frame = new Uint8Array(prefixLength + payload.byteLength);
+  let value = payload.byteLength;
+  let offset = 0;
+  while (value >= 0x80) {
+    frame[offset++] = (value & 0x7f) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  frame[offset++] = value;
+  frame.set(payload, offset);
+  return frame;
+}
+
+/** The frame that ends a raw server stream: an empty one. */
+export const END_FRAME: Uint8Array = encodeFrame(new Uint8Array(0));
+
+/**
+ * Splits incoming chunks into frames. With `keepBodies` false, bodies are
+ * never assembled and `onFrame` gets only their length (counting bulk data).
+ */
+export class FrameSplitter {
+  readonly #onFrame: (body: Uint8Array, length: number) => void;
+  readonly #keepBodies: boolean;
+  /** Body length of the frame being read; -1 while reading a prefix. */
+  #length = -1;
+  #prefix = 0;
+  #shift = 0;
+  #have = 0;
+  #parts: Uint8Array[] = [];
+
+  constructor(onFrame: (body: Uint8Array, length: number) => void, keepBodies = true) {
+    this.#onFrame = onFrame;
+    this.#keepBodies = keepBodies;
+  }
+
+  push(chunk: Uint8Array): void {
+    let offset = 0;
+    while (offset < chunk.byteLength) {
+      if (this.#length < 0) {
+        const byte = chunk[offset++] as number;
+        this.#prefix += (byte & 0x7f) * 2 ** this.#shift;
+        this.#shift += 7;
+        if (byte < 0x80) {
+          this.#length = this.#prefix;
+          this.#prefix = 0;
+          this.#shift = 0;
+          this.#have = 0;
+          if (this.#length === 0) {
+            this.#emit();
+          }
+        } else if (this.#shift > 35) {
+          throw new Error("frame length prefix too long");
+        }
+        continue;
+      }
+      const take = Math.min(this.#length - this.#have, chunk.byteLength - offset);
+      if (this.#keepBodies) {
+        this.#parts.push(chunk.subarray(offset, offset + take));
+      }
+      this.#have += take;
+      offset += take;
+      if (this.#have === this.#length) {
+        this.#emit();
+      }
+    }
+  }
+
+  #emit(): void {
+    const length = this.#length;
+    let body: Uint8Array;
+    if (this.#parts.length === 1) {
+      body = this.#parts[0] as Uint8Array;
+    } else if (this.#parts.length === 0) {
+      body = new Uint8Array(0);
+    } else {
+      body = new Uint8Array(length);
+      let offset = 0;
+      for (const part of this.#parts) {
+        body.set(part, offset);
+        offset += part.byteLength;
+      }
+    }
+    this.#parts = [];
+    this.#length = -1;
+    this.#onFrame(body, length);
+  }
+}
+
+/** The raw ServerStream request: count, payload size, duration, hold; four uint32 BE. */
+export function encodeStreamRequest(request: {
+  count: number;
+  payloadSize: number;
+  durationMs: number;
+  hold: boolean;
+}): Uint8Array {
+  const body = new Uint8Array(16);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, request.count);
+  view.setUint32(4, request.payloadSize);
+  view.setUint32(8, request.durationMs);
+  view.setUint32(12, request.hold ? 1 : 0);
+  return encodeFrame(body);
+}
+
+export function decodeStreamRequest(body: Uint8Array): {
+  count: number;
+  payloadSize: number;
+  durationMs: number;
+  hold: boolean;
+} {
+  if (body.byteLength !== 16) {
+    throw new Error(`stream request of ${body.byteLength} bytes, expected 16`);
+  }
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return {
+    count: view.getUint32(0),
+    payloadSize: view.getUint32(4),
+    durationMs: view.getUint32(8),
+    hold: view.getUint32(12) === 1,
+  };
+}
