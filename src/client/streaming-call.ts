@@ -1,7 +1,7 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
-import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
+import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
@@ -127,9 +127,11 @@ class InputPump<I extends DescMessage> {
     const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
     checkWriteSize(bytes, this.#options);
     this.#inputEnded = true;
-    void this.#call.writer.writeNow(
-      concatFrames([header, encodeFrame(FrameType.Message, bytes), END_OF_INPUT]),
-    );
+    void this.#call.writer.writeNow([
+      header,
+      ...frameParts(FrameType.Message, bytes),
+      END_OF_INPUT,
+    ]);
   }
 
   /**
@@ -177,7 +179,7 @@ class InputPump<I extends DescMessage> {
       }
       const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
       checkWriteSize(bytes, this.#options);
-      const full = writer.write(encodeFrame(FrameType.Message, bytes));
+      const full = writer.write(frameParts(FrameType.Message, bytes));
       if (full !== undefined) {
         await full;
       }

@@ -1,7 +1,7 @@
 import { type DescMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
-import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
+import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
@@ -37,13 +37,11 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
   try {
     const bytes = toBinary(req.method.input, req.message, options.binaryOptions);
     checkWriteSize(bytes, options);
-    void call.writer.writeNow(
-      concatFrames([
-        encodeRequestHeader(req.header, deadline),
-        encodeFrame(FrameType.Message, bytes),
-        END_OF_INPUT,
-      ]),
-    );
+    void call.writer.writeNow([
+      encodeRequestHeader(req.header, deadline),
+      ...frameParts(FrameType.Message, bytes),
+      END_OF_INPUT,
+    ]);
     const message = await response.next();
     if (message === undefined) {
       throw new ConnectError(

@@ -17,7 +17,7 @@ import {
   ResponseHeaderSchema,
   TrailerSchema,
 } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
-import { concatFrames, encodeFrame } from "../wire/encode-frame.ts";
+import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
 import type { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
@@ -78,8 +78,8 @@ export async function serveCall(
         );
       }
       takeHeader();
-      pending.push(encodeFrame(FrameType.Message, bytes));
-      return singleResponse ? undefined : writer.write(concatFrames(pending.splice(0)));
+      pending.push(...frameParts(FrameType.Message, bytes));
+      return singleResponse ? undefined : writer.write(pending.splice(0));
     };
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
@@ -130,7 +130,7 @@ export async function serveCall(
   const trailer = createTrailer(context?.responseTrailer ?? new Headers(), error);
   pending.push(encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer)));
   try {
-    void writer.writeNow(concatFrames(pending));
+    void writer.writeNow(pending);
   } catch {
     return false;
   }

@@ -1,4 +1,5 @@
 import * as varint from "uint8-varint";
+import { Uint8ArrayList } from "uint8arraylist";
 import type { FrameType } from "./frame-type.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -41,4 +42,51 @@ export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
     offset += frame.byteLength;
   }
   return out;
+}
+
+/** Bodies at least this large are sent by reference, never copied into their frame. */
+export const COPY_BODY_MAX_BYTES = 16 * 1024;
+
+/**
+ * One frame as parts to send: a small frame in one buffer; a large one as its
+ * header (length prefix and type) followed by the body itself, uncopied.
+ */
+export function frameParts(type: FrameType, body: Uint8Array): Uint8Array[] {
+  if (body.byteLength < COPY_BODY_MAX_BYTES) {
+    return [encodeFrame(type, body)];
+  }
+  const payloadLength = body.byteLength + 1;
+  const prefixLength = varint.encodingLength(payloadLength);
+  const head = new Uint8Array(prefixLength + 1);
+  varint.encodeUint8Array(payloadLength, head, 0);
+  head[prefixLength] = type;
+  return [head, body];
+}
+
+/**
+ * Joins parts for one `send()`: runs of small parts are copied into one
+ * buffer (a list of thousands of tiny chunks is slow, and once broke
+ * uint8arraylist), large parts are kept by reference.
+ */
+export function joinParts(parts: readonly Uint8Array[]): Uint8Array | Uint8ArrayList {
+  if (!parts.some((part) => part.byteLength >= COPY_BODY_MAX_BYTES)) {
+    return concatFrames(parts);
+  }
+  const list = new Uint8ArrayList();
+  let run: Uint8Array[] = [];
+  for (const part of parts) {
+    if (part.byteLength >= COPY_BODY_MAX_BYTES) {
+      if (run.length > 0) {
+        list.append(concatFrames(run));
+        run = [];
+      }
+      list.append(part);
+    } else {
+      run.push(part);
+    }
+  }
+  if (run.length > 0) {
+    list.append(concatFrames(run));
+  }
+  return list;
 }

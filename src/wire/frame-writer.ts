@@ -1,5 +1,5 @@
 import type { Stream } from "@libp2p/interface";
-import { concatFrames } from "./encode-frame.ts";
+import { joinParts } from "./encode-frame.ts";
 
 /** Frames smaller than this are batched; a batch is sent once it reaches it. */
 export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
@@ -38,9 +38,8 @@ export class FrameWriter {
    * writing more when the stream is full, `undefined` otherwise. Throws when
    * the stream can no longer be written.
    */
-  write(frame: Uint8Array): Promise<void> | undefined {
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.byteLength;
+  write(frame: Uint8Array | readonly Uint8Array[]): Promise<void> | undefined {
+    this.#queue(frame);
     if (this.#drained === undefined) {
       if (!this.#windowOpen) {
         this.flush();
@@ -62,9 +61,8 @@ export class FrameWriter {
    * For a call's last frames the returned promise may be ignored (`void`): a
    * stream that dies while draining rejects it, but nothing is left to write.
    */
-  writeNow(frame: Uint8Array): Promise<void> | undefined {
-    this.#pending.push(frame);
-    this.#pendingBytes += frame.byteLength;
+  writeNow(frame: Uint8Array | readonly Uint8Array[]): Promise<void> | undefined {
+    this.#queue(frame);
     this.flush();
     return this.#drained;
   }
@@ -74,7 +72,7 @@ export class FrameWriter {
     if (this.#pending.length === 0 || this.#drained !== undefined) {
       return;
     }
-    const data = concatFrames(this.#pending);
+    const data = joinParts(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
     // Throws StreamStateError when the stream can no longer be written.
@@ -84,6 +82,18 @@ export class FrameWriter {
       // callers awaiting it still see the rejection.
       drained.catch(() => {});
       this.#drained = drained;
+    }
+  }
+
+  #queue(frame: Uint8Array | readonly Uint8Array[]): void {
+    if (frame instanceof Uint8Array) {
+      this.#pending.push(frame);
+      this.#pendingBytes += frame.byteLength;
+      return;
+    }
+    for (const part of frame) {
+      this.#pending.push(part);
+      this.#pendingBytes += part.byteLength;
     }
   }
 

@@ -3,7 +3,13 @@ import { describe, it } from "node:test";
 import * as lp from "it-length-prefixed";
 import * as varint from "uint8-varint";
 import { Uint8ArrayList } from "uint8arraylist";
-import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
+import {
+  COPY_BODY_MAX_BYTES,
+  concatFrames,
+  encodeFrame,
+  frameParts,
+  joinParts,
+} from "../../src/wire/encode-frame.ts";
 import { type DecodedItem, FrameDecoder, FramingError } from "../../src/wire/frame-decoder.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 
@@ -86,5 +92,28 @@ describe("FrameDecoder", () => {
   it("rejects an empty frame and an over-long length prefix", () => {
     assert.throws(() => new FrameDecoder(8).push(new Uint8Array([0])), FramingError);
     assert.throws(() => new FrameDecoder(8).push(new Uint8Array(9).fill(0x80)), FramingError);
+  });
+});
+
+describe("frameParts and joinParts", () => {
+  it("send a large body by reference and still produce the same bytes", () => {
+    const big = new Uint8Array(COPY_BODY_MAX_BYTES + 5).map((_, i) => i % 253);
+    const parts = [
+      encodeFrame(FrameType.RequestHeader),
+      ...frameParts(FrameType.Message, big),
+      encodeFrame(FrameType.EndOfInput),
+    ];
+    assert.equal(parts.length, 4, "header, frame head, body, end of input");
+    assert.equal(parts[2], big, "the body itself, not a copy");
+    const joined = joinParts(parts);
+    const expected = concatFrames([
+      encodeFrame(FrameType.RequestHeader),
+      encodeFrame(FrameType.Message, big),
+      encodeFrame(FrameType.EndOfInput),
+    ]);
+    assert.deepEqual(joined.subarray(), expected);
+    assert.deepEqual(frameParts(FrameType.Message, new Uint8Array([1, 2])), [
+      encodeFrame(FrameType.Message, new Uint8Array([1, 2])),
+    ]);
   });
 });
