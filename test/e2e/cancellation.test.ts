@@ -19,12 +19,7 @@ for (const kind of TRANSPORTS) {
     });
 
     /** Streams of `protocol` open on the server's side of the connection. */
-    function serverStreams(protocol: string): number {
-      return pair.server
-        .getConnections(pair.client.peerId)
-        .flatMap((connection) => connection.streams)
-        .filter((stream) => stream.protocol === protocol).length;
-    }
+    const serverStreams = (protocol: string): number => pair.serverStreamIds(protocol).length;
 
     it("aborting a server stream aborts the handler's signal and frees the stream", async () => {
       const controller = new AbortController();

@@ -19,21 +19,8 @@ for (const kind of TRANSPORTS) {
       await pair.stop();
     });
 
-    /** Streams of `protocol` the server has open from this client. */
-    function serverStreams(protocol: string): number {
-      return pair.server
-        .getConnections(pair.client.peerId)
-        .flatMap((connection) => connection.streams)
-        .filter((stream) => stream.protocol === protocol).length;
-    }
-
-    function serverStreamIds(protocol: string): string[] {
-      return pair.server
-        .getConnections(pair.client.peerId)
-        .flatMap((connection) => connection.streams)
-        .filter((stream) => stream.protocol === protocol)
-        .map((stream) => stream.id);
-    }
+    const serverStreams = (protocol: string): number => pair.serverStreamIds(protocol).length;
+    const serverStreamIds = (protocol: string): string[] => pair.serverStreamIds(protocol);
 
     it("successive calls of a method share one negotiated stream", async () => {
       const echo = pair.connect();

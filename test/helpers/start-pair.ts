@@ -32,6 +32,8 @@ export interface Pair {
   readonly client: Libp2p;
   readonly probe: EchoProbe;
   readonly echo: Client<typeof EchoService>;
+  /** Ids of the streams of `protocol` the server has open from this client. */
+  serverStreamIds(protocol: string): string[];
   /** A new client of the same server with other transport options. */
   connect(options?: Partial<Libp2pTransportOptions>): Client<typeof EchoService>;
   stop(): Promise<void>;
@@ -72,6 +74,12 @@ export async function startPair(kind: TransportKind, options: PairOptions = {}):
     probe,
     echo: connect(),
     connect,
+    serverStreamIds: (protocol) =>
+      server
+        .getConnections(client.peerId)
+        .flatMap((connection) => connection.streams)
+        .filter((stream) => stream.protocol === protocol)
+        .map((stream) => stream.id),
     async stop() {
       await Promise.all([client.stop(), server.stop()]);
     },
