@@ -34,3 +34,9 @@ export const DEFAULT_MAX_IDLE_STREAMS = 64;
 
 /** Default time a client keeps an idle stream open, in milliseconds. */
 export const DEFAULT_IDLE_STREAM_TIMEOUT_MS = 30_000;
+
+/** A frame writer sends its batch of small frames once it reaches this size. */
+export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
+
+/** Message bodies at least this large are sent by reference, never copied into their frame. */
+export const COPY_BODY_MAX_BYTES = 16 * 1024;

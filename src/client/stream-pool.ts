@@ -13,10 +13,9 @@ export interface StreamPoolOptions {
 }
 
 /**
- * Keeps the streams of finished calls, per method, least recently used
- * evicted first, so the next call of the
+ * Keeps the streams of finished calls, per method, so the next call of the
  * method skips opening and negotiating a stream (a round trip and about
- * 0.2 ms of CPU on each side). A stream goes back to the pool only after a
+ * 0.2 ms of CPU on each side). When full, the longest-idle stream goes first. A stream goes back to the pool only after a
  * clean end of its call on both sides; anything else resets it.
  */
 export class StreamPool {
@@ -85,17 +84,6 @@ export class StreamPool {
     }
   }
 
-  /** Closes every idle stream. */
-  clear(): void {
-    for (const idle of this.#idle.values()) {
-      for (const call of idle.splice(0)) {
-        call.close();
-      }
-    }
-    this.#idleCount = 0;
-    this.#stopSweeper();
-  }
-
   #startSweeper(): ReturnType<typeof setInterval> {
     const timer = setInterval(() => this.#sweep(), Math.max(this.#options.idleTimeoutMs / 2, 10));
     timer.unref();
@@ -111,9 +99,11 @@ export class StreamPool {
     const oldest = Date.now() - this.#options.idleTimeoutMs;
     let left = 0;
     for (const [protocol, idle] of this.#idle) {
-      const keep = idle.filter((call) => call.idleSince > oldest && call.reusable);
+      const keep: CallStream[] = [];
       for (const call of idle) {
-        if (!keep.includes(call)) {
+        if (call.idleSince > oldest && call.reusable) {
+          keep.push(call);
+        } else {
           call.close();
         }
       }

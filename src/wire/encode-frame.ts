@@ -1,5 +1,6 @@
 import * as varint from "uint8-varint";
 import { Uint8ArrayList } from "uint8arraylist";
+import { COPY_BODY_MAX_BYTES } from "../constants.ts";
 import type { FrameType } from "./frame-type.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -43,9 +44,6 @@ export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
-
-/** Bodies at least this large are sent by reference, never copied into their frame. */
-export const COPY_BODY_MAX_BYTES = 16 * 1024;
 
 /**
  * One frame as parts to send: a small frame in one buffer; a large one as its

@@ -1,8 +1,6 @@
 import type { Stream } from "@libp2p/interface";
+import { DEFAULT_MAX_BATCH_BYTES } from "../constants.ts";
 import { joinParts } from "./encode-frame.ts";
-
-/** Frames smaller than this are batched; a batch is sent once it reaches it. */
-export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
 
 /**
  * Writes frames to one stream, coalescing bursts of small frames into few
@@ -17,8 +15,9 @@ export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
  *
  * Backpressure: while the stream drains, frames queue up to one batch; past
  * that, `write()` returns a promise that resolves once the stream drained and
- * the queue was sent, and callers await it before writing more. The `drain` event is used, not `onDrain()`, whose
- * promise resolved only the first time in the libp2p version we measured.
+ * the queue was sent, and callers await it before writing more. The `drain`
+ * event is used, not `onDrain()`, whose promise resolved only the first time
+ * in the libp2p version we measured.
  */
 export class FrameWriter {
   readonly #stream: Stream;

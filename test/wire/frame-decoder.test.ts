@@ -3,13 +3,8 @@ import { describe, it } from "node:test";
 import * as lp from "it-length-prefixed";
 import * as varint from "uint8-varint";
 import { Uint8ArrayList } from "uint8arraylist";
-import {
-  COPY_BODY_MAX_BYTES,
-  concatFrames,
-  encodeFrame,
-  frameParts,
-  joinParts,
-} from "../../src/wire/encode-frame.ts";
+import { COPY_BODY_MAX_BYTES } from "../../src/constants.ts";
+import { concatFrames, encodeFrame, frameParts, joinParts } from "../../src/wire/encode-frame.ts";
 import { type DecodedItem, FrameDecoder, FramingError } from "../../src/wire/frame-decoder.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 
