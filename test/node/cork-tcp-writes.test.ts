@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { createServer, type Server, Socket } from "node:net";
+import { after, before, describe, it } from "node:test";
+import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { Uint8ArrayList } from "uint8arraylist";
+import { corkTcpWrites } from "../../src/index.ts";
+
+interface SendResult {
+  sentBytes: number;
+  canSendMore: boolean;
+}
+
+/** Stands in for @libp2p/tcp's connection: `socket` plus a `sendData` that writes each chunk. */
+class FakeTcpConnection {
+  readonly socket: Socket;
+  constructor(socket: Socket) {
+    this.socket = socket;
+  }
+  sendData(data: Uint8ArrayList): SendResult {
+    let sentBytes = 0;
+    let canSendMore = true;
+    for (const chunk of data) {
+      sentBytes += chunk.byteLength;
+      canSendMore = this.socket.write(chunk);
+    }
+    return { sentBytes, canSendMore };
+  }
+}
+
+/** An encrypter that only records what it was given. */
+function recordingEncrypter(seen: MessageStream[]): () => ConnectionEncrypter {
+  return () => ({
+    protocol: "/test",
+    secureInbound: async (connection) => {
+      seen.push(connection);
+      return { connection } as never;
+    },
+    secureOutbound: async (connection) => {
+      seen.push(connection);
+      return { connection } as never;
+    },
+  });
+}
+
+/** A Noise-sized message as libp2p hands it over: 2-byte prefix + ciphertext, filled with `fill`. */
+function message(bytes: number, fill: number): Uint8ArrayList {
+  return new Uint8ArrayList(new Uint8Array(2).fill(fill), new Uint8Array(bytes - 2).fill(fill));
+}
+
+/** Collects what the server side of a socket receives. */
+class Collector {
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+  #waiter: { bytes: number; resolve: () => void } | undefined;
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#bytes += chunk.byteLength;
+    if (this.#waiter !== undefined && this.#bytes >= this.#waiter.bytes) {
+      this.#waiter.resolve();
+      this.#waiter = undefined;
+    }
+  }
+
+  /** Resolves with exactly the next `bytes` bytes once they arrived. */
+  async take(bytes: number): Promise<Buffer> {
+    if (this.#bytes < bytes) {
+      await new Promise<void>((resolve) => {
+        this.#waiter = { bytes, resolve };
+      });
+    }
+    const all = Buffer.concat(this.#chunks);
+    this.#chunks = [all.subarray(bytes)];
+    this.#bytes -= bytes;
+    return all.subarray(0, bytes);
+  }
+}
+
+describe("corkTcpWrites", () => {
+  let server: Server;
+  let client: Socket;
+  const received = new Collector();
+  let writevCalls = 0;
+
+  before(async () => {
+    server = createServer((socket) => socket.on("data", (chunk: Buffer) => received.push(chunk)));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as { port: number };
+    client = new Socket();
+    client.connect(port, "127.0.0.1");
+    await once(client, "connect");
+    const writev = client._writev?.bind(client);
+    assert.ok(writev !== undefined);
+    client._writev = (chunks, callback) => {
+      writevCalls++;
+      writev(chunks, callback);
+    };
+  });
+
+  after(() => {
+    client.destroy();
+    server.close();
+  });
+
+  async function secured(connection: object): Promise<void> {
+    const seen: MessageStream[] = [];
+    const encrypter = corkTcpWrites(recordingEncrypter(seen))({});
+    await encrypter.secureOutbound(connection as MessageStream);
+    assert.equal(seen[0], connection, "the same connection is passed on");
+  }
+
+  it("holds a bare muxer header until the next data and sends both in one writev", async () => {
+    const connection = new FakeTcpConnection(client);
+    await secured(connection);
+    writevCalls = 0;
+    connection.sendData(message(30, 1)); // a window update, say
+    assert.equal(client.writableLength, 30, "the control message waits");
+    connection.sendData(message(100, 2)); // then a response: it leaves at once
+    assert.equal(client.writableLength, 0, "data takes what waited along");
+    assert.equal(writevCalls, 1);
+    const bytes = await received.take(130);
+    assert.ok(bytes.subarray(0, 30).every((byte) => byte === 1));
+    assert.ok(bytes.subarray(30).every((byte) => byte === 2));
+  });
+
+  it("sends the first data of a turn at once and the rest together at the end of the turn", async () => {
+    const connection = new FakeTcpConnection(client);
+    await secured(connection);
+    await new Promise((resolve) => setImmediate(resolve));
+    writevCalls = 0;
+    connection.sendData(message(50, 3));
+    assert.equal(client.writableLength, 0, "a lone message is not delayed");
+    for (let i = 0; i < 20; i++) {
+      connection.sendData(message(50, 4 + i));
+    }
+    assert.equal(client.writableLength, 20 * 50, "later messages of the turn wait");
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(client.writableLength, 0);
+    assert.equal(writevCalls, 2, "two writes for 21 messages");
+    const bytes = await received.take(21 * 50);
+    for (let i = 0; i < 21; i++) {
+      const expected = i === 0 ? 3 : 3 + i;
+      assert.ok(bytes.subarray(i * 50, (i + 1) * 50).every((byte) => byte === expected));
+    }
+  });
+
+  it("never holds a high-water mark's worth: the socket reports a full buffer only as uncorked", async () => {
+    const connection = new FakeTcpConnection(client);
+    await secured(connection);
+    const count = Math.ceil((2 * client.writableHighWaterMark) / 64);
+    let heldAtMost = 0;
+    for (let i = 0; i < count; i++) {
+      connection.sendData(message(64, i % 251));
+      if (client.writableCorked > 0) {
+        heldAtMost = Math.max(heldAtMost, client.writableLength);
+      }
+    }
+    // A corked socket past its high-water mark would make libp2p queue every
+    // later message in one huge list (the RangeError trap in the notes).
+    assert.ok(heldAtMost > 0, "messages were held");
+    assert.ok(heldAtMost < client.writableHighWaterMark, `held ${heldAtMost} bytes`);
+    const bytes = await received.take(count * 64);
+    for (let i = 0; i < count; i++) {
+      assert.equal(bytes[i * 64 + 63], i % 251, `message ${i} in order`);
+    }
+  });
+
+  it("leaves connections without a TCP socket alone", async () => {
+    const sendData = (): SendResult => ({ sentBytes: 0, canSendMore: true });
+    const connection = { sendData };
+    await secured(connection);
+    assert.equal(connection.sendData, sendData);
+  });
+});
