@@ -14,9 +14,16 @@ export interface ClientCallOptions {
   readonly binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
 }
 
+/** REQUEST_HEADER without metadata or timeout. */
+const EMPTY_REQUEST_HEADER = encodeFrame(FrameType.RequestHeader);
+
 /** Encodes the REQUEST_HEADER frame; the timeout is what remains until `deadline`. */
 export function encodeRequestHeader(header: Headers, deadline: number | undefined): Uint8Array {
-  const body = create(RequestHeaderSchema, { metadata: headersToMetadata(header) });
+  const metadata = headersToMetadata(header);
+  if (metadata.length === 0 && deadline === undefined) {
+    return EMPTY_REQUEST_HEADER;
+  }
+  const body = create(RequestHeaderSchema, { metadata });
   if (deadline !== undefined) {
     body.timeoutMs = Math.max(0, Math.min(MAX_TIMEOUT_MS, Math.ceil(deadline - Date.now())));
   }

@@ -15,7 +15,7 @@ import {
   type Transport,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { runStreamingCall, runUnaryCall } from "@connectrpc/connect/protocol";
+import { runStreamingCall } from "@connectrpc/connect/protocol";
 import type { PeerId } from "@libp2p/interface";
 import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import {
@@ -28,10 +28,11 @@ import {
 import { methodProtocol } from "../protocol-id.ts";
 import { CallStream } from "./call-stream.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
+import { runUnary } from "./run-unary.ts";
 import { type Dialer, StreamOpener } from "./stream-opener.ts";
 import { StreamPool } from "./stream-pool.ts";
 import { runStreamingOnStream } from "./streaming-call.ts";
-import { runUnaryOnStream } from "./unary-call.ts";
+import { runUnaryOnStream, UnansweredCallError } from "./unary-call.ts";
 
 /** Options of {@link createLibp2pTransport}. */
 export interface Libp2pTransportOptions {
@@ -156,7 +157,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
       const timeout = effectiveTimeout(timeoutMs);
       const deadline = timeout === undefined ? undefined : Date.now() + timeout;
       const protocol = protocolOf(method);
-      return runUnaryCall<I, O>({
+      return runUnary<I, O>({
         interceptors,
         signal,
         timeoutMs: timeout,
@@ -171,10 +172,24 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
           message,
         },
         next: async (req) => {
-          const call = await openCall(protocol, req.signal);
-          return runUnaryOnStream(call, req, deadline, callOptions, (done) =>
-            pool.give(protocol, done),
+          const release = (done: CallStream): void => pool.give(protocol, done);
+          const reused = pool.take(protocol);
+          if (reused !== undefined) {
+            try {
+              return await runUnaryOnStream(reused, req, deadline, callOptions, release);
+            } catch (error) {
+              // The server closed the idle stream as the call left (shutdown,
+              // idle close): the call never ran, so it goes on a new stream.
+              if (!(error instanceof UnansweredCallError) || req.signal.aborted) {
+                throw error;
+              }
+            }
+          }
+          const call = new CallStream(
+            await opener.open(protocol, req.signal),
+            callOptions.readMaxBytes,
           );
+          return runUnaryOnStream(call, req, deadline, callOptions, release);
         },
       });
     },

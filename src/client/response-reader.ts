@@ -26,6 +26,7 @@ export class ResponseReader<O extends DescMessage> {
   readonly #binaryOptions: Partial<BinaryReadOptions> | undefined;
   #headerRead = false;
   #finished = false;
+  #framesRead = 0;
 
   constructor(
     reader: FrameReader,
@@ -38,6 +39,17 @@ export class ResponseReader<O extends DescMessage> {
     this.#readMaxBytes = readMaxBytes;
     this.#binaryOptions = binaryOptions;
   }
+
+  /**
+   * True when the server closed the stream cleanly without sending a single
+   * frame of this call: it never started it (a server closes only streams
+   * that sit between calls), so the call may run again elsewhere.
+   */
+  get unanswered(): boolean {
+    return this.#framesRead === 0 && this.#closedEmpty;
+  }
+
+  #closedEmpty = false;
 
   /** True once the trailer arrived: the call is over. */
   get finished(): boolean {
@@ -111,12 +123,18 @@ export class ResponseReader<O extends DescMessage> {
       throw toConnectError(error, Code.Unavailable);
     }
     if (item === undefined) {
+      this.#closedEmpty = this.#framesRead === 0;
       throw new ConnectError("stream ended before the call's trailer", Code.Unavailable);
     }
+    this.#framesRead++;
     return item;
   }
 
   #readResponseHeader(body: Uint8Array): void {
+    if (body.byteLength === 0) {
+      this.#headerRead = true;
+      return;
+    }
     try {
       metadataToHeaders(fromBinary(ResponseHeaderSchema, body).metadata, this.header);
     } catch (error) {
@@ -127,6 +145,9 @@ export class ResponseReader<O extends DescMessage> {
 
   #readTrailer(body: Uint8Array): void {
     this.#finished = true;
+    if (body.byteLength === 0) {
+      return; // OK without metadata
+    }
     let error: ConnectError | undefined;
     try {
       const trailer = fromBinary(TrailerSchema, body);

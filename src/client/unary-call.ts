@@ -15,6 +15,17 @@ import { ResponseReader } from "./response-reader.ts";
 const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
 
 /**
+ * The server closed a reused stream before answering the call on it: it
+ * never ran the call (servers close streams only between calls), so the
+ * transport runs it again on a new stream.
+ */
+export class UnansweredCallError extends ConnectError {
+  constructor() {
+    super("the server closed the stream before the call started", Code.Unavailable);
+  }
+}
+
+/**
  * Runs a unary call on a negotiated stream: header, message and end-of-input
  * leave in one write; the answer is read up to its trailer. When the call
  * ended cleanly on both sides (an error status included), `release` gets the
@@ -67,6 +78,10 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
     };
   } catch (error) {
     unwatch();
+    if (response.unanswered) {
+      call.abort(error as Error);
+      throw new UnansweredCallError();
+    }
     if (response.finished) {
       // The server ended the call with an error status: the stream is sound.
       release(call);

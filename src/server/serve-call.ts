@@ -30,6 +30,10 @@ import type { ServedMethod } from "./served-method.ts";
 /** The abort reason of a handler's signal once its call is over. */
 const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
 
+/** RESPONSE_HEADER and OK TRAILER without metadata: most calls send exactly these. */
+const EMPTY_RESPONSE_HEADER = encodeFrame(FrameType.ResponseHeader);
+const OK_TRAILER = encodeFrame(FrameType.Trailer);
+
 /**
  * Serves one call whose REQUEST_HEADER body was just read: runs the handler
  * through Connect's interceptors, writes RESPONSE_HEADER, the messages and the
@@ -58,10 +62,15 @@ export async function serveCall(
   const takeHeader = (): void => {
     if (!headerSent) {
       headerSent = true;
-      const header = create(ResponseHeaderSchema, {
-        metadata: context === undefined ? [] : headersToMetadata(context.responseHeader),
-      });
-      pending.push(encodeFrame(FrameType.ResponseHeader, toBinary(ResponseHeaderSchema, header)));
+      const metadata = context === undefined ? [] : headersToMetadata(context.responseHeader);
+      pending.push(
+        metadata.length === 0
+          ? EMPTY_RESPONSE_HEADER
+          : encodeFrame(
+              FrameType.ResponseHeader,
+              toBinary(ResponseHeaderSchema, create(ResponseHeaderSchema, { metadata })),
+            ),
+      );
     }
   };
   try {
@@ -84,9 +93,11 @@ export async function serveCall(
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
       // A single response is queued, never written here: emit() returns undefined.
-      const request = await untilAborted(readSingle(input), context.signal);
+      const handlerContext = context;
       const response = await untilAborted(
-        invokeUnaryImplementation(spec, context, request, method.interceptors),
+        readSingle(input).then((request) =>
+          invokeUnaryImplementation(spec, handlerContext, request, method.interceptors),
+        ),
         context.signal,
       );
       void emit(response);
@@ -128,7 +139,11 @@ export async function serveCall(
   }
   takeHeader();
   const trailer = createTrailer(context?.responseTrailer ?? new Headers(), error);
-  pending.push(encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer)));
+  pending.push(
+    error === undefined && trailer.metadata.length === 0
+      ? OK_TRAILER
+      : encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer)),
+  );
   try {
     void writer.writeNow(pending);
   } catch {
@@ -147,9 +162,13 @@ function createContext(
   let timeoutMs: number | undefined;
   let requestHeader: Headers;
   try {
-    const header = fromBinary(RequestHeaderSchema, headerBody.subarray());
-    requestHeader = metadataToHeaders(header.metadata);
-    timeoutMs = header.timeoutMs;
+    if (headerBody.byteLength === 0) {
+      requestHeader = new Headers();
+    } else {
+      const header = fromBinary(RequestHeaderSchema, headerBody.subarray());
+      requestHeader = metadataToHeaders(header.metadata);
+      timeoutMs = header.timeoutMs;
+    }
   } catch (reason) {
     throw new ConnectError(
       `invalid request header: ${(reason as Error).message}`,

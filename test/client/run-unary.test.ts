@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createContextValues,
+  type Interceptor,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import {
+  type EchoRequestSchema,
+  EchoResponseSchema,
+  EchoService,
+} from "../../gen/p2prpc/test/v1/test_pb.ts";
+import { runUnary } from "../../src/client/run-unary.ts";
+
+type Req = UnaryRequest<typeof EchoRequestSchema, typeof EchoResponseSchema>;
+type Res = UnaryResponse<typeof EchoRequestSchema, typeof EchoResponseSchema>;
+
+const method = EchoService.method.unary;
+
+function options(
+  next: (req: Req) => Promise<Res>,
+  extra: { interceptors?: Interceptor[]; signal?: AbortSignal; timeoutMs?: number } = {},
+) {
+  return {
+    interceptors: extra.interceptors ?? [],
+    signal: extra.signal,
+    timeoutMs: extra.timeoutMs,
+    req: {
+      stream: false as const,
+      service: EchoService,
+      method,
+      requestMethod: "POST",
+      url: "/p2prpc/test",
+      header: new Headers(),
+      contextValues: createContextValues(),
+      message: { text: "hi" },
+    },
+    next,
+  };
+}
+
+function answer(req: Req): Promise<Res> {
+  return Promise.resolve({
+    stream: false,
+    service: EchoService,
+    method,
+    header: new Headers(),
+    trailer: new Headers(),
+    message: create(EchoResponseSchema, { text: req.message.text }),
+  });
+}
+
+describe("runUnary", () => {
+  it("runs interceptors outermost first and normalizes the message", async () => {
+    const order: string[] = [];
+    const tag =
+      (name: string): Interceptor =>
+      (next) =>
+      async (req) => {
+        order.push(`${name}>`);
+        const res = await next(req);
+        order.push(`<${name}`);
+        return res;
+      };
+    let seen: Req | undefined;
+    const res = await runUnary(
+      options(
+        (req) => {
+          seen = req;
+          order.push("call");
+          return answer(req);
+        },
+        { interceptors: [tag("a"), tag("b")] },
+      ),
+    );
+    assert.deepEqual(order, ["a>", "b>", "call", "<b", "<a"]);
+    assert.equal(res.message.text, "hi");
+    assert.equal(seen?.message.$typeName, "p2prpc.test.v1.EchoRequest");
+    assert.ok(seen?.signal.aborted, "the signal is aborted once the call completed");
+  });
+
+  it("reports the caller's abort reason as the error, and aborts the call's signal with it", async () => {
+    const controller = new AbortController();
+    let signal: AbortSignal | undefined;
+    const call = runUnary(
+      options(
+        (req) => {
+          signal = req.signal;
+          return new Promise((_, reject) => {
+            req.signal.addEventListener("abort", () => reject(new Error("transport saw abort")));
+          });
+        },
+        { signal: controller.signal },
+      ),
+    );
+    controller.abort(new ConnectError("stop", Code.Aborted));
+    await assert.rejects(call, (error: ConnectError) => {
+      assert.equal(error.code, Code.Aborted);
+      assert.equal(error.rawMessage, "stop");
+      return true;
+    });
+    assert.ok(signal?.aborted);
+  });
+
+  it("fails with DeadlineExceeded when the timeout passes first", async () => {
+    const call = runUnary(
+      options(
+        (req) =>
+          new Promise((_, reject) => {
+            req.signal.addEventListener("abort", () => reject(req.signal.reason));
+          }),
+        { timeoutMs: 5 },
+      ),
+    );
+    await assert.rejects(call, (error: ConnectError) => error.code === Code.DeadlineExceeded);
+  });
+
+  it("turns a synchronous throw in an interceptor into a rejected call", async () => {
+    const throwing: Interceptor = () => () => {
+      throw new ConnectError("nope", Code.PermissionDenied);
+    };
+    await assert.rejects(
+      runUnary(options(answer, { interceptors: [throwing] })),
+      (error: ConnectError) => error.code === Code.PermissionDenied,
+    );
+  });
+});
