@@ -32,7 +32,7 @@ import { runUnary } from "./run-unary.ts";
 import { type Dialer, StreamOpener } from "./stream-opener.ts";
 import { StreamPool } from "./stream-pool.ts";
 import { runStreamingOnStream } from "./streaming-call.ts";
-import { runUnaryOnStream, UnansweredCallError } from "./unary-call.ts";
+import { isUnanswered, runUnaryOnStream } from "./unary-call.ts";
 
 /** Options of {@link createLibp2pTransport}. */
 export interface Libp2pTransportOptions {
@@ -180,7 +180,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
             } catch (error) {
               // The server closed the idle stream as the call left (shutdown,
               // idle close): the call never ran, so it goes on a new stream.
-              if (!(error instanceof UnansweredCallError) || req.signal.aborted) {
+              if (!isUnanswered(error) || req.signal.aborted) {
                 throw error;
               }
             }

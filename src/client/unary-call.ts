@@ -14,15 +14,17 @@ import { ResponseReader } from "./response-reader.ts";
 
 const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
 
+/** Errors of calls the server closed the stream on before answering. */
+const unanswered = new WeakSet<Error>();
+
 /**
- * The server closed a reused stream before answering the call on it: it
- * never ran the call (servers close streams only between calls), so the
- * transport runs it again on a new stream.
+ * True for the error of a call whose stream the server closed before
+ * answering: it never ran the call (servers close streams only between
+ * calls), so the transport may run it again on a new stream. (A marker, not a
+ * subclass: `instanceof` on ConnectError subclasses matches any ConnectError.)
  */
-export class UnansweredCallError extends ConnectError {
-  constructor() {
-    super("the server closed the stream before the call started", Code.Unavailable);
-  }
+export function isUnanswered(error: unknown): boolean {
+  return error instanceof Error && unanswered.has(error);
 }
 
 /**
@@ -80,7 +82,12 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
     unwatch();
     if (response.unanswered) {
       call.abort(error as Error);
-      throw new UnansweredCallError();
+      const notStarted = new ConnectError(
+        "the server closed the stream before the call started",
+        Code.Unavailable,
+      );
+      unanswered.add(notStarted);
+      throw notStarted;
     }
     if (response.finished) {
       // The server ended the call with an error status: the stream is sound.
