@@ -57,28 +57,49 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
   } catch (error) {
     fail(input.error ?? error);
   }
-  async function* messages(): AsyncGenerator<MessageShape<O>> {
-    try {
-      for (;;) {
-        const message = await response.next();
-        if (message === undefined) {
-          break;
-        }
-        yield message;
-      }
-    } catch (error) {
-      fail(input.error ?? error);
+  // A plain iterator rather than an async generator: one promise per message
+  // instead of the generator's extra hops.
+  let ended = false;
+  const end = (): IteratorReturnResult<undefined> => {
+    if (!ended) {
+      ended = true;
+      unwatch();
+      input.finish();
     }
-    unwatch();
-    input.finish();
-  }
+    return { done: true, value: undefined };
+  };
+  const messages: AsyncIterableIterator<MessageShape<O>> = {
+    next: () =>
+      ended
+        ? Promise.resolve({ done: true, value: undefined })
+        : response.next().then(
+            (message): IteratorResult<MessageShape<O>> =>
+              message === undefined ? end() : { done: false, value: message },
+            (error: unknown) => {
+              ended = true;
+              return fail(input.error ?? error);
+            },
+          ),
+    return: () => {
+      // The caller stopped reading early: the call is cancelled.
+      if (!ended && !response.finished) {
+        ended = true;
+        unwatch();
+        call.abort(new ConnectError("the caller stopped reading the response", Code.Canceled));
+      }
+      return Promise.resolve({ done: true, value: undefined });
+    },
+    [Symbol.asyncIterator]() {
+      return messages;
+    },
+  };
   return {
     stream: true,
     service: req.service,
     method: req.method,
     header: response.header,
     trailer: response.trailer,
-    message: messages(),
+    message: messages,
   };
 }
 

@@ -5,6 +5,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
+import type { MethodImplSpec } from "@connectrpc/connect";
 import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
 import {
   invokeUnaryImplementation,
@@ -23,6 +24,7 @@ import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
 import { createTrailer } from "../wire/status.ts";
+import { AbortRace } from "./abort-race.ts";
 import { CallInput, ProtocolViolation } from "./call-input.ts";
 import { remotePeerKey } from "./remote-peer.ts";
 import type { ServedMethod } from "./served-method.ts";
@@ -54,6 +56,7 @@ export async function serveCall(
   const { spec } = method;
   const input = new CallInput(reader, spec.method.input, method.readMaxBytes, method.binaryOptions);
   let context: ReturnType<typeof createHandlerContext> | undefined;
+  let race: AbortRace | undefined;
   let headerSent = false;
   let error: ConnectError | undefined;
   // Unary and client-streaming calls answer one message: it leaves with the trailer.
@@ -75,11 +78,17 @@ export async function serveCall(
   };
   try {
     context = createContext(headerBody, stream, connection, method, callController);
+    const aborts = new AbortRace(context.signal);
+    race = aborts;
     if (method.requestGate !== undefined) {
-      await untilAborted(Promise.resolve(method.requestGate(context)), context.signal);
+      await aborts.race(Promise.resolve(method.requestGate(context)));
     }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
-      const bytes = toBinary(spec.method.output, message, method.binaryOptions);
+      const bytes = toBinary(
+        spec.method.output,
+        create(spec.method.output, message),
+        method.binaryOptions,
+      );
       if (bytes.byteLength > method.writeMaxBytes) {
         throw new ConnectError(
           `response message of ${bytes.byteLength} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
@@ -87,26 +96,33 @@ export async function serveCall(
         );
       }
       takeHeader();
-      pending.push(...frameParts(FrameType.Message, bytes));
-      return singleResponse ? undefined : writer.write(pending.splice(0));
+      const [head, body] = frameParts(FrameType.Message, bytes);
+      if (singleResponse) {
+        pending.push(head, body);
+        return undefined;
+      }
+      if (pending.length === 0) {
+        return writer.write([head, body]);
+      }
+      pending.push(head, body);
+      return writer.write(pending.splice(0));
     };
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
       // A single response is queued, never written here: emit() returns undefined.
       const handlerContext = context;
-      const response = await untilAborted(
+      const response = await aborts.race(
         readSingle(input).then((request) =>
           invokeUnaryImplementation(spec, handlerContext, request, method.interceptors),
         ),
-        context.signal,
       );
       void emit(response);
     } else {
-      const output = transformInvokeImplementation(spec, context, method.interceptors)(input);
+      const output = await handlerOutput(spec, context, input, method, aborts);
       const iterator = output[Symbol.asyncIterator]();
       try {
         for (;;) {
-          const result = await untilAborted(iterator.next(), context.signal);
+          const result = await aborts.race(iterator.next());
           if (result.done === true) {
             break;
           }
@@ -131,6 +147,7 @@ export async function serveCall(
   } finally {
     // Frees the deadline timer and the listeners on the shutdown signal. With
     // a reason given, abort() skips building a DOMException on every call.
+    race?.dispose();
     context?.abort(CALL_ENDED);
   }
   if (callController.signal.aborted) {
@@ -219,32 +236,28 @@ async function readSingle<I extends DescMessage>(input: CallInput<I>): Promise<M
 }
 
 /**
- * Waits for `promise`, but rejects with the signal's reason as soon as it
- * aborts: a deadline or a cancellation ends the call on time even when the
- * handler ignores its signal.
+ * The handler's messages for a streaming call. Without interceptors, server-
+ * and bidi-streaming handlers are called directly (Connect's wrapper adds
+ * several promise hops per message); their messages are normalized by
+ * `emit`. With interceptors, Connect runs the handler.
  */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => {});
-    return Promise.reject(signal.reason);
+async function handlerOutput(
+  spec: MethodImplSpec,
+  context: ReturnType<typeof createHandlerContext>,
+  input: CallInput<DescMessage>,
+  method: ServedMethod,
+  aborts: AbortRace,
+): Promise<AsyncIterable<MessageShape<DescMessage>>> {
+  if (method.interceptors.length === 0) {
+    if (spec.kind === "server_streaming") {
+      const request = await aborts.race(readSingle(input));
+      return spec.impl(request, context) as AsyncIterable<MessageShape<DescMessage>>;
+    }
+    if (spec.kind === "bidi_streaming") {
+      return spec.impl(input, context) as AsyncIterable<MessageShape<DescMessage>>;
+    }
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.catch(() => {});
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (reason: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(reason);
-      },
-    );
-  });
+  return transformInvokeImplementation(spec, context, method.interceptors)(input);
 }
 
 /**

@@ -46,13 +46,12 @@ export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * One frame as parts to send: a small frame in one buffer; a large one as its
- * header (length prefix and type) followed by the body itself, uncopied.
+ * One frame as the two parts to send: its header (length prefix and type),
+ * then the body itself, uncopied. `joinParts` copies small parts into one
+ * buffer when they are sent and keeps large bodies by reference, so a body
+ * is copied at most once on its way to the stream.
  */
-export function frameParts(type: FrameType, body: Uint8Array): Uint8Array[] {
-  if (body.byteLength < COPY_BODY_MAX_BYTES) {
-    return [encodeFrame(type, body)];
-  }
+export function frameParts(type: FrameType, body: Uint8Array): [Uint8Array, Uint8Array] {
   const payloadLength = body.byteLength + 1;
   const prefixLength = varint.encodingLength(payloadLength);
   const head = new Uint8Array(prefixLength + 1);

@@ -107,8 +107,15 @@ describe("frameParts and joinParts", () => {
       encodeFrame(FrameType.EndOfInput),
     ]);
     assert.deepEqual(joined.subarray(), expected);
-    assert.deepEqual(frameParts(FrameType.Message, new Uint8Array([1, 2])), [
-      encodeFrame(FrameType.Message, new Uint8Array([1, 2])),
-    ]);
+    // A small frame is also two parts; joinParts copies it into one buffer.
+    const small = new Uint8Array([1, 2]);
+    const smallParts = frameParts(FrameType.Message, small);
+    assert.equal(smallParts[1], small);
+    const smallJoined = joinParts([encodeFrame(FrameType.ResponseHeader), ...smallParts]);
+    assert.ok(smallJoined instanceof Uint8Array, "small parts leave as one buffer");
+    assert.deepEqual(
+      smallJoined,
+      concatFrames([encodeFrame(FrameType.ResponseHeader), encodeFrame(FrameType.Message, small)]),
+    );
   });
 });
