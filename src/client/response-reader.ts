@@ -13,6 +13,9 @@ import { FrameType } from "../wire/frame-type.ts";
 import { metadataToHeaders } from "../wire/metadata.ts";
 import { trailerToError } from "../wire/status.ts";
 
+/** {@link ResponseReader.nextBuffered}: no complete frame is buffered yet. */
+export const NOT_BUFFERED: unique symbol = Symbol("not buffered");
+
 /**
  * Reads the server's side of one call: RESPONSE_HEADER, messages, TRAILER.
  * `header` and `trailer` fill in as the frames arrive.
@@ -91,7 +94,27 @@ export class ResponseReader<O extends DescMessage> {
         return undefined;
       }
     }
-    const item = await this.#read();
+    return this.#message(await this.#read());
+  }
+
+  /**
+   * The next response message if its frame is already here, without a
+   * promise: a message, `undefined` after an OK trailer, or
+   * {@link NOT_BUFFERED} (then call `next()`). Throws the call's error.
+   */
+  nextBuffered(): MessageShape<O> | undefined | typeof NOT_BUFFERED {
+    if (this.#finished || !this.#headerRead) {
+      return NOT_BUFFERED;
+    }
+    const item = this.#reader.tryRead();
+    if (item === undefined) {
+      return NOT_BUFFERED;
+    }
+    this.#framesRead++;
+    return this.#message(item);
+  }
+
+  #message(item: DecodedItem): MessageShape<O> | undefined {
     switch (item.type) {
       case FrameType.Message:
         try {

@@ -10,7 +10,7 @@ import {
   checkWriteSize,
   encodeRequestHeader,
 } from "./client-call-options.ts";
-import { ResponseReader } from "./response-reader.ts";
+import { NOT_BUFFERED, ResponseReader } from "./response-reader.ts";
 
 const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
 
@@ -69,17 +69,33 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
     return { done: true, value: undefined };
   };
   const messages: AsyncIterableIterator<MessageShape<O>> = {
-    next: () =>
-      ended
-        ? Promise.resolve({ done: true, value: undefined })
-        : response.next().then(
-            (message): IteratorResult<MessageShape<O>> =>
-              message === undefined ? end() : { done: false, value: message },
-            (error: unknown) => {
-              ended = true;
-              return fail(input.error ?? error);
-            },
-          ),
+    next: () => {
+      if (ended) {
+        return Promise.resolve({ done: true, value: undefined });
+      }
+      // Frames that already arrived are read without waiting on a promise.
+      try {
+        const buffered = response.nextBuffered();
+        if (buffered !== NOT_BUFFERED) {
+          return Promise.resolve(buffered === undefined ? end() : { done: false, value: buffered });
+        }
+      } catch (error) {
+        ended = true;
+        try {
+          fail(input.error ?? error);
+        } catch (failure) {
+          return Promise.reject(failure);
+        }
+      }
+      return response.next().then(
+        (message): IteratorResult<MessageShape<O>> =>
+          message === undefined ? end() : { done: false, value: message },
+        (error: unknown) => {
+          ended = true;
+          return fail(input.error ?? error);
+        },
+      );
+    },
     return: () => {
       // The caller stopped reading early: the call is cancelled.
       if (!ended && !response.finished) {

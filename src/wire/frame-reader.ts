@@ -102,6 +102,28 @@ export class FrameReader {
     });
   }
 
+  /**
+   * The next frame if one is already buffered, without a promise; otherwise
+   * `undefined`, and `read()` then waits for it (or reports the end or the
+   * error).
+   */
+  tryRead(): DecodedItem | undefined {
+    if (this.#error !== undefined) {
+      return undefined;
+    }
+    let item: DecodedItem | undefined;
+    try {
+      item = this.#decoder.next();
+    } catch (error) {
+      this.#fail(error as Error);
+      return undefined;
+    }
+    if (item !== undefined) {
+      this.#maybeResume();
+    }
+    return item;
+  }
+
   /** Stops listening to the stream. */
   detach(): void {
     this.#stream.removeEventListener("message", this.#onMessage);
