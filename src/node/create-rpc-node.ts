@@ -9,6 +9,7 @@ import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
+import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
 
 /** Addresses a node listens on when not told otherwise: loopback TCP and QUIC. */
 export const DEFAULT_LISTEN_ADDRESSES: readonly string[] = [
@@ -75,7 +76,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   return createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
-    connectionEncrypters: [corkTcpWrites(noise())],
+    connectionEncrypters: [quietNoiseDecoder(corkTcpWrites(noise()))],
     streamMuxers: [
       yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
     ],

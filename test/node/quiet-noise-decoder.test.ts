@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { LengthPrefixedDecoder } from "@libp2p/utils";
+import { Uint8ArrayList } from "uint8arraylist";
+import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
+
+/** Like @libp2p/noise's uint16BEDecode: throws a RangeError below 2 bytes. */
+const uint16BEDecode = Object.assign(
+  (data: Uint8Array | Uint8ArrayList): number => {
+    if (data.length < 2) {
+      throw new RangeError("Could not decode int16BE");
+    }
+    return data instanceof Uint8Array ? (data[0] ?? 0) * 256 + (data[1] ?? 0) : data.getUint16(0);
+  },
+  { bytes: 2 },
+);
+
+/** Noise's encrypted stream as far as this module sees it. */
+function noiseLikeStream(): { decoder: LengthPrefixedDecoder } {
+  return {
+    decoder: new LengthPrefixedDecoder({ lengthDecoder: uint16BEDecode, encodingLength: () => 2 }),
+  };
+}
+
+async function secure(connection: object): Promise<void> {
+  const encrypter = quietNoiseDecoder(
+    (): ConnectionEncrypter => ({
+      protocol: "/noise",
+      secureInbound: async () => ({ connection }) as never,
+      secureOutbound: async () => ({ connection }) as never,
+    }),
+  )({});
+  await encrypter.secureOutbound({} as MessageStream);
+}
+
+/** Noise-framed messages: 2-byte big-endian length, then the bytes. */
+function framed(messages: Uint8Array[]): Uint8Array {
+  const out = new Uint8ArrayList();
+  for (const message of messages) {
+    out.append(Uint8Array.of(message.byteLength >> 8, message.byteLength & 0xff), message);
+  }
+  return out.subarray();
+}
+
+describe("quietNoiseDecoder", () => {
+  it("no longer throws for a short buffer, and decodes the same messages at every split", async () => {
+    const stream = noiseLikeStream();
+    await secure(stream);
+    // The field is private in the type declarations; the wrapper replaces it at run time.
+    const { lengthDecoder } = stream.decoder as unknown as {
+      lengthDecoder: (data: Uint8ArrayList) => number;
+    };
+    assert.notEqual(lengthDecoder, uint16BEDecode, "the length decoder was replaced");
+    assert.doesNotThrow(() => lengthDecoder(new Uint8ArrayList()));
+    assert.doesNotThrow(() => lengthDecoder(new Uint8ArrayList(Uint8Array.of(1))));
+
+    const messages = [300, 1, 17, 0x1234].map((size, i) => new Uint8Array(size).fill(i + 1));
+    const bytes = framed(messages);
+    for (let split = 0; split <= bytes.byteLength; split++) {
+      const decoded: Uint8Array[] = [];
+      for (const chunk of [bytes.subarray(0, split), bytes.subarray(split)]) {
+        for (const message of stream.decoder.decode(chunk)) {
+          decoded.push(message.subarray());
+        }
+      }
+      assert.deepEqual(decoded, messages, `split at ${split}`);
+    }
+  });
+
+  it("leaves streams of another shape alone", async () => {
+    const other = { decoder: { lengthDecoder: (data: Uint8Array) => data.byteLength } };
+    const original = other.decoder.lengthDecoder;
+    await secure(other);
+    assert.equal(other.decoder.lengthDecoder, original);
+    const none = {};
+    await secure(none);
+    assert.deepEqual(none, {});
+  });
+});
