@@ -128,9 +128,10 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     binaryOptions: options.binaryOptions,
   };
-  const openCall = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
-    pool.take(protocol) ??
+  const openStream = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
     new CallStream(await opener.open(protocol, signal), callOptions.readMaxBytes);
+  const openCall = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
+    pool.take(protocol) ?? openStream(protocol, signal);
   const protocols = new Map<DescMethod, string>();
   const protocolOf = (method: DescMethod): string => {
     let protocol = protocols.get(method);
@@ -185,10 +186,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
               }
             }
           }
-          const call = new CallStream(
-            await opener.open(protocol, req.signal),
-            callOptions.readMaxBytes,
-          );
+          const call = await openStream(protocol, req.signal);
           return runUnaryOnStream(call, req, deadline, callOptions, release);
         },
       });

@@ -30,6 +30,7 @@ export class ResponseReader<O extends DescMessage> {
   #headerRead = false;
   #finished = false;
   #framesRead = 0;
+  #unanswered = false;
 
   constructor(
     reader: FrameReader,
@@ -49,10 +50,8 @@ export class ResponseReader<O extends DescMessage> {
    * that sit between calls), so the call may run again elsewhere.
    */
   get unanswered(): boolean {
-    return this.#framesRead === 0 && this.#closedEmpty;
+    return this.#unanswered;
   }
-
-  #closedEmpty = false;
 
   /** True once the trailer arrived: the call is over. */
   get finished(): boolean {
@@ -146,7 +145,7 @@ export class ResponseReader<O extends DescMessage> {
       throw toConnectError(error, Code.Unavailable);
     }
     if (item === undefined) {
-      this.#closedEmpty = this.#framesRead === 0;
+      this.#unanswered = this.#framesRead === 0;
       throw new ConnectError("stream ended before the call's trailer", Code.Unavailable);
     }
     this.#framesRead++;

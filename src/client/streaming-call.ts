@@ -1,7 +1,7 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
-import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
+import { END_OF_INPUT_FRAME, frameParts } from "../wire/encode-frame.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
@@ -11,8 +11,6 @@ import {
   encodeRequestHeader,
 } from "./client-call-options.ts";
 import { NOT_BUFFERED, ResponseReader } from "./response-reader.ts";
-
-const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
 
 /**
  * Runs a streaming call on a negotiated stream. Request messages are written
@@ -68,33 +66,32 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
     }
     return { done: true, value: undefined };
   };
+  const failed = (error: unknown): never => {
+    ended = true;
+    return fail(input.error ?? error);
+  };
   const messages: AsyncIterableIterator<MessageShape<O>> = {
     next: () => {
       if (ended) {
         return Promise.resolve({ done: true, value: undefined });
       }
       // Frames that already arrived are read without waiting on a promise.
+      let buffered: MessageShape<O> | undefined | typeof NOT_BUFFERED;
       try {
-        const buffered = response.nextBuffered();
-        if (buffered !== NOT_BUFFERED) {
-          return Promise.resolve(buffered === undefined ? end() : { done: false, value: buffered });
-        }
+        buffered = response.nextBuffered();
       } catch (error) {
-        ended = true;
-        try {
-          fail(input.error ?? error);
-        } catch (failure) {
-          return Promise.reject(failure);
-        }
+        return Promise.reject(error).catch(failed);
       }
-      return response.next().then(
-        (message): IteratorResult<MessageShape<O>> =>
-          message === undefined ? end() : { done: false, value: message },
-        (error: unknown) => {
-          ended = true;
-          return fail(input.error ?? error);
-        },
-      );
+      if (buffered !== NOT_BUFFERED) {
+        return Promise.resolve(buffered === undefined ? end() : { done: false, value: buffered });
+      }
+      return response
+        .next()
+        .then(
+          (message): IteratorResult<MessageShape<O>> =>
+            message === undefined ? end() : { done: false, value: message },
+          failed,
+        );
     },
     return: () => {
       // The caller stopped reading early: the call is cancelled.
@@ -167,7 +164,7 @@ class InputPump<I extends DescMessage> {
     void this.#call.writer.writeNow([
       header,
       ...frameParts(FrameType.Message, bytes),
-      END_OF_INPUT,
+      END_OF_INPUT_FRAME,
     ]);
   }
 
@@ -232,7 +229,7 @@ class InputPump<I extends DescMessage> {
   #endInput(): void {
     if (!this.#inputEnded) {
       this.#inputEnded = true;
-      void this.#call.writer.writeNow(END_OF_INPUT);
+      void this.#call.writer.writeNow(END_OF_INPUT_FRAME);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { type DescMessage, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
-import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
+import { END_OF_INPUT_FRAME, frameParts } from "../wire/encode-frame.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
@@ -11,8 +11,6 @@ import {
   encodeRequestHeader,
 } from "./client-call-options.ts";
 import { ResponseReader } from "./response-reader.ts";
-
-const END_OF_INPUT = encodeFrame(FrameType.EndOfInput);
 
 /** Errors of calls the server closed the stream on before answering. */
 const unanswered = new WeakSet<Error>();
@@ -53,7 +51,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
     void call.writer.writeNow([
       encodeRequestHeader(req.header, deadline),
       ...frameParts(FrameType.Message, bytes),
-      END_OF_INPUT,
+      END_OF_INPUT_FRAME,
     ]);
     const message = await response.next();
     if (message === undefined) {

@@ -1,5 +1,6 @@
 import { Socket } from "node:net";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { wrapEncrypter } from "./wrap-encrypter.ts";
 
 /** What `@libp2p/tcp`'s connection exposes and this module relies on. */
 interface TcpMessageStream {
@@ -47,16 +48,10 @@ type SendData = (data: unknown) => { sentBytes: number; canSendMore: boolean };
 export function corkTcpWrites<C>(
   factory: (components: C) => ConnectionEncrypter,
 ): (components: C) => ConnectionEncrypter {
-  return (components) => {
-    const encrypter = factory(components);
-    const secureInbound = encrypter.secureInbound.bind(encrypter);
-    const secureOutbound = encrypter.secureOutbound.bind(encrypter);
-    encrypter.secureInbound = (connection, options) =>
-      secureInbound(corkPerTurn(connection), options);
-    encrypter.secureOutbound = (connection, options) =>
-      secureOutbound(corkPerTurn(connection), options);
-    return encrypter;
-  };
+  return wrapEncrypter(
+    factory,
+    (secure) => (connection, options) => secure(corkPerTurn(connection), options),
+  );
 }
 
 /** Installs the per-turn cork on a TCP connection; returns it unchanged otherwise. */

@@ -1,4 +1,5 @@
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { wrapEncrypter } from "./wrap-encrypter.ts";
 
 /** What `@libp2p/noise`'s encrypted stream exposes and this module relies on. */
 interface NoiseMessageStream {
@@ -25,22 +26,11 @@ type LengthDecoder = ((data: { byteLength: number }) => number) & { bytes?: numb
 export function quietNoiseDecoder<C>(
   factory: (components: C) => ConnectionEncrypter,
 ): (components: C) => ConnectionEncrypter {
-  return (components) => {
-    const encrypter = factory(components);
-    const secureInbound = encrypter.secureInbound.bind(encrypter);
-    const secureOutbound = encrypter.secureOutbound.bind(encrypter);
-    encrypter.secureInbound = async (connection, options) => {
-      const secured = await secureInbound(connection, options);
-      quietLengthDecoder(secured.connection);
-      return secured;
-    };
-    encrypter.secureOutbound = async (connection, options) => {
-      const secured = await secureOutbound(connection, options);
-      quietLengthDecoder(secured.connection);
-      return secured;
-    };
-    return encrypter;
-  };
+  return wrapEncrypter(factory, (secure) => async (connection, options) => {
+    const secured = await secure(connection, options);
+    quietLengthDecoder(secured.connection);
+    return secured;
+  });
 }
 
 function quietLengthDecoder(connection: MessageStream): void {

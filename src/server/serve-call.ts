@@ -112,7 +112,7 @@ export async function serveCall(
       // A single response is queued, never written here: emit() returns undefined.
       const handlerContext = context;
       const response = await aborts.race(
-        readSingle(input).then((request) =>
+        readSingle(input, "unary").then((request) =>
           invokeUnaryImplementation(spec, handlerContext, request, method.interceptors),
         ),
       );
@@ -217,18 +217,21 @@ function createContext(
   });
 }
 
-/** The one request message of a unary call, as Connect checks it. */
-async function readSingle<I extends DescMessage>(input: CallInput<I>): Promise<MessageShape<I>> {
+/** The one request message of a unary or server-streaming call, as Connect checks it. */
+async function readSingle<I extends DescMessage>(
+  input: CallInput<I>,
+  kind: "unary" | "server-streaming",
+): Promise<MessageShape<I>> {
   const first = await input.next();
   if (first === undefined) {
     throw new ConnectError(
-      "protocol error: missing input message for unary method",
+      `protocol error: missing input message for ${kind} method`,
       Code.Unimplemented,
     );
   }
   if ((await input.next()) !== undefined) {
     throw new ConnectError(
-      "protocol error: received extra input message for unary method",
+      `protocol error: received extra input message for ${kind} method`,
       Code.Unimplemented,
     );
   }
@@ -250,7 +253,7 @@ async function handlerOutput(
 ): Promise<AsyncIterable<MessageShape<DescMessage>>> {
   if (method.interceptors.length === 0) {
     if (spec.kind === "server_streaming") {
-      const request = await aborts.race(readSingle(input));
+      const request = await aborts.race(readSingle(input, "server-streaming"));
       return spec.impl(request, context) as AsyncIterable<MessageShape<DescMessage>>;
     }
     if (spec.kind === "bidi_streaming") {

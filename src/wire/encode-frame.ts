@@ -1,7 +1,7 @@
 import * as varint from "uint8-varint";
 import { Uint8ArrayList } from "uint8arraylist";
 import { COPY_BODY_MAX_BYTES } from "../constants.ts";
-import type { FrameType } from "./frame-type.ts";
+import { FrameType } from "./frame-type.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -26,6 +26,9 @@ export function encodeFrame(type: FrameType, body: Uint8Array = EMPTY): Uint8Arr
   frame.set(body, prefixLength + 1);
   return frame;
 }
+
+/** The END_OF_INPUT frame (it has no body). */
+export const END_OF_INPUT_FRAME: Uint8Array = encodeFrame(FrameType.EndOfInput);
 
 /** Joins encoded frames into one buffer, so they leave in one write. */
 export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {

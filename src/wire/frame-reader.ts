@@ -79,19 +79,12 @@ export class FrameReader {
 
   /** The next frame, `undefined` at a clean end of stream. */
   read(): Promise<DecodedItem | undefined> {
+    const item = this.tryRead();
+    if (item !== undefined) {
+      return Promise.resolve(item);
+    }
     if (this.#error !== undefined) {
       return Promise.reject(this.#error);
-    }
-    let item: DecodedItem | undefined;
-    try {
-      item = this.#decoder.next();
-    } catch (error) {
-      this.#fail(error as Error);
-      return Promise.reject(error);
-    }
-    if (item !== undefined) {
-      this.#maybeResume();
-      return Promise.resolve(item);
     }
     if (this.#ended) {
       this.#finish();

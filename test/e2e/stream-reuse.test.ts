@@ -20,7 +20,6 @@ for (const kind of TRANSPORTS) {
     });
 
     const serverStreams = (protocol: string): number => pair.serverStreamIds(protocol).length;
-    const serverStreamIds = (protocol: string): string[] => pair.serverStreamIds(protocol);
 
     it("successive calls of a method share one negotiated stream", async () => {
       const echo = pair.connect();
@@ -50,14 +49,20 @@ for (const kind of TRANSPORTS) {
 
     it("a cancelled call's stream is discarded, never reused", async () => {
       const echo = pair.connect();
+      const earlier = new Set(pair.serverStreamIds(UNARY));
       await echo.unary({ text: "warm" });
+      const [warm] = pair.serverStreamIds(UNARY).filter((id) => !earlier.has(id));
+      assert.ok(warm !== undefined, "the warm-up call opened a stream");
       const controller = new AbortController();
       const call = echo.unary({ text: "hang", hang: true }, { signal: controller.signal });
       await waitFor(() => pair.probe.signals.has("hang"), "the handler to start");
       controller.abort();
       assert.equal(await codeOf(call), Code.Canceled);
-      // The next call gets a fresh stream and succeeds.
+      // The cancelled call ran on the warm-up stream: it is reset, and the
+      // next call gets a fresh stream.
+      await waitFor(() => !pair.serverStreamIds(UNARY).includes(warm), "the stream to be reset");
       assert.equal((await echo.unary({ text: "fresh" })).text, "fresh");
+      assert.ok(!pair.serverStreamIds(UNARY).includes(warm));
     });
 
     it("a burst of one method does not keep other methods out of the pool", async () => {
@@ -69,11 +74,11 @@ for (const kind of TRANSPORTS) {
           }
         }),
       );
-      const before = new Set(serverStreamIds(UNARY));
+      const before = new Set(pair.serverStreamIds(UNARY));
       const used = new Set<string>();
       for (let i = 0; i < 20; i++) {
         await echo.unary({ text: "after the burst" });
-        for (const id of serverStreamIds(UNARY)) {
+        for (const id of pair.serverStreamIds(UNARY)) {
           if (!before.has(id)) {
             used.add(id);
           }
