@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Client } from "@connectrpc/connect";
 import type { BenchService, BidiRequestSchema } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
-import { AsyncQueue } from "./async-queue.ts";
+import { QueueIterable } from "../../test/helpers/queue-iterable.ts";
 import type { BenchClient, PingPong, StreamRequest } from "./system-module.ts";
 
 /** A BenchClient over any Connect client of BenchService (p2prpc or connect-node). */
@@ -14,7 +14,7 @@ export function connectBenchClient(
       await client.unary({ payload });
     },
     async openPingPong(): Promise<PingPong> {
-      const input = new AsyncQueue<MessageInitShape<typeof BidiRequestSchema>>();
+      const input = new QueueIterable<MessageInitShape<typeof BidiRequestSchema>>();
       const responses = client.bidi(input)[Symbol.asyncIterator]();
       return {
         async roundTrip(payload) {

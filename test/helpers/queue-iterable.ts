@@ -1,6 +1,7 @@
 /**
- * An async iterable a test pushes into: lets a client stream send messages
- * one at a time, in step with the responses it reads.
+ * An async iterable its owner pushes into: lets a client stream send messages
+ * one at a time, in step with the responses it reads. Used by the tests and by
+ * the benchmark's ping-pong.
  */
 export class QueueIterable<T> implements AsyncIterable<T> {
   readonly #items: T[] = [];
@@ -36,6 +37,11 @@ export class QueueIterable<T> implements AsyncIterable<T> {
         return new Promise((resolve) => this.#waiters.push(resolve));
       },
       return: () => {
+        this.end();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      // Connect stops a call's input with throw(); end the queue the same way.
+      throw: () => {
         this.end();
         return Promise.resolve({ value: undefined, done: true });
       },
