@@ -1,7 +1,8 @@
-import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME, frameParts } from "../wire/encode-frame.ts";
+import { encodeMessage } from "../wire/encode-message.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
@@ -158,7 +159,7 @@ class InputPump<I extends DescMessage> {
 
   /** Sends header, the one request message and END_OF_INPUT in one write. */
   sendSingle(header: Uint8Array, message: MessageShape<I>): void {
-    const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
+    const bytes = encodeMessage(this.#schema, message, this.#options.binaryOptions);
     checkWriteSize(bytes, this.#options);
     this.#inputEnded = true;
     void this.#call.writer.writeNow([
@@ -211,7 +212,7 @@ class InputPump<I extends DescMessage> {
       if (this.#finished) {
         break;
       }
-      const bytes = toBinary(this.#schema, message, this.#options.binaryOptions);
+      const bytes = encodeMessage(this.#schema, message, this.#options.binaryOptions);
       checkWriteSize(bytes, this.#options);
       const full = writer.write(frameParts(FrameType.Message, bytes));
       if (full !== undefined) {

@@ -1,7 +1,8 @@
-import { type DescMessage, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME, frameParts } from "../wire/encode-frame.ts";
+import { encodeMessage } from "../wire/encode-message.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
@@ -46,7 +47,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
     options.binaryOptions,
   );
   try {
-    const bytes = toBinary(req.method.input, req.message, options.binaryOptions);
+    const bytes = encodeMessage(req.method.input, req.message, options.binaryOptions);
     checkWriteSize(bytes, options);
     void call.writer.writeNow([
       encodeRequestHeader(req.header, deadline),

@@ -19,6 +19,7 @@ import {
   TrailerSchema,
 } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
+import { encodeMessage } from "../wire/encode-message.ts";
 import type { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
@@ -84,7 +85,7 @@ export async function serveCall(
       await aborts.race(Promise.resolve(method.requestGate(context)));
     }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
-      const bytes = toBinary(
+      const bytes = encodeMessage(
         spec.method.output,
         create(spec.method.output, message),
         method.binaryOptions,

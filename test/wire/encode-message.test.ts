@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
+import { LegacyBlobSchema } from "../../gen/p2prpc/test/v1/legacy_blob_pb.ts";
+import { LARGE_BYTES_FIELD_MIN_BYTES } from "../../src/constants.ts";
+import { encodeMessage } from "../../src/wire/encode-message.ts";
+
+const LARGE = LARGE_BYTES_FIELD_MIN_BYTES;
+
+function bytes(length: number, seed: number): Uint8Array {
+  return Uint8Array.from({ length }, (_, index) => (index * 31 + seed) & 0xff);
+}
+
+/** The field numbers of an encoding, in wire order. */
+function fieldOrder(encoded: Uint8Array): number[] {
+  const reader = new BinaryReader(encoded);
+  const order: number[] = [];
+  while (reader.pos < reader.len) {
+    const [number, wireType] = reader.tag();
+    order.push(number);
+    reader.skip(wireType);
+  }
+  return order;
+}
+
+describe("encodeMessage", () => {
+  it("gives toBinary's exact bytes when no bytes field is large", () => {
+    const message = create(BlobSchema, {
+      name: "small",
+      data: bytes(LARGE - 1, 1),
+      extra: bytes(10, 2),
+      parts: [bytes(100, 3)],
+    });
+    assert.deepEqual(encodeMessage(BlobSchema, message), toBinary(BlobSchema, message));
+  });
+
+  it("appends a large implicit-presence field after the others, and it decodes to the same message", () => {
+    const message = create(BlobSchema, {
+      name: "big",
+      data: bytes(LARGE * 8, 4),
+      parts: [bytes(5, 5)],
+    });
+    const encoded = encodeMessage(BlobSchema, message);
+    assert.ok(equals(BlobSchema, fromBinary(BlobSchema, encoded), message));
+    assert.equal(encoded.byteLength, toBinary(BlobSchema, message).byteLength);
+    assert.deepEqual(fieldOrder(encoded), [1, 6, 2]);
+  });
+
+  it("copies large values: changing the message afterwards does not change the encoding", () => {
+    const data = bytes(LARGE, 6);
+    const message = create(BlobSchema, { data });
+    const encoded = encodeMessage(BlobSchema, message);
+    data.fill(0);
+    assert.deepEqual(fromBinary(BlobSchema, encoded).data, bytes(LARGE, 6));
+    assert.deepEqual(message.data, data, "the message itself is left alone");
+  });
+
+  it("handles explicit presence: set large values are sent, unset ones are not", () => {
+    const set = create(BlobSchema, { extra: bytes(LARGE, 7), data: bytes(LARGE, 8) });
+    const decoded = fromBinary(BlobSchema, encodeMessage(BlobSchema, set));
+    assert.ok(equals(BlobSchema, decoded, set));
+    assert.deepEqual(fieldOrder(encodeMessage(BlobSchema, set)), [2, 3]);
+
+    const unset = create(BlobSchema, { data: bytes(LARGE, 9) });
+    assert.equal(fromBinary(BlobSchema, encodeMessage(BlobSchema, unset)).extra, undefined);
+  });
+
+  it("keeps proto2 defaults and leaves required fields to toBinary", () => {
+    const message = create(LegacyBlobSchema, { key: bytes(LARGE, 10), data: bytes(LARGE * 2, 11) });
+    const encoded = encodeMessage(LegacyBlobSchema, message);
+    assert.ok(equals(LegacyBlobSchema, fromBinary(LegacyBlobSchema, encoded), message));
+    // `key` is required, so it stays where toBinary writes it; `data` moves to the end.
+    assert.deepEqual(fieldOrder(encoded), [2, 1]);
+
+    const defaults = create(LegacyBlobSchema, { key: bytes(LARGE, 12) });
+    const decoded = fromBinary(LegacyBlobSchema, encodeMessage(LegacyBlobSchema, defaults));
+    assert.equal(Object.hasOwn(decoded, "data"), false, "an unset proto2 field stays unset");
+    assert.deepEqual(decoded.data, new TextEncoder().encode("dflt"));
+    assert.throws(
+      () => encodeMessage(LegacyBlobSchema, create(LegacyBlobSchema, { data: bytes(LARGE, 13) })),
+      /required field not set/,
+    );
+  });
+
+  it("leaves oneof members, repeated and nested bytes to toBinary", () => {
+    const message = create(BlobSchema, {
+      body: { case: "chunk", value: bytes(LARGE, 14) },
+      parts: [bytes(LARGE, 15)],
+      child: { data: bytes(LARGE, 16) },
+    });
+    assert.deepEqual(encodeMessage(BlobSchema, message), toBinary(BlobSchema, message));
+  });
+
+  it("writes unknown fields, as toBinary does", () => {
+    const withUnknown = fromBinary(
+      BlobSchema,
+      new Uint8Array([...toBinary(BlobSchema, create(BlobSchema, { name: "u" })), 0x48, 0x2a]),
+    );
+    withUnknown.data = bytes(LARGE, 17);
+    const encoded = encodeMessage(BlobSchema, withUnknown);
+    assert.deepEqual(fieldOrder(encoded), [1, 9, 2]);
+    assert.ok(equals(BlobSchema, fromBinary(BlobSchema, encoded), withUnknown));
+    assert.deepEqual(
+      fieldOrder(encodeMessage(BlobSchema, withUnknown, { writeUnknownFields: false })),
+      [1, 2],
+    );
+  });
+
+  it("uses a multi-byte length prefix correctly for values over 16 KiB", () => {
+    const message = create(BlobSchema, { data: bytes(300_000, 18), extra: bytes(70_000, 19) });
+    const decoded = fromBinary(BlobSchema, encodeMessage(BlobSchema, message));
+    assert.ok(equals(BlobSchema, decoded, message));
+  });
+});
