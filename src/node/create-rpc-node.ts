@@ -7,6 +7,7 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
+import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
@@ -76,7 +77,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   return createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
-    connectionEncrypters: [quietNoiseDecoder(corkTcpWrites(noise()))],
+    connectionEncrypters: [quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))],
     streamMuxers: [
       yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
     ],
