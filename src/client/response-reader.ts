@@ -65,12 +65,12 @@ export class ResponseReader<O extends DescMessage> {
   async readHeader(): Promise<void> {
     const item = await this.#read();
     if (item.type === FrameType.ResponseHeader) {
-      this.#readResponseHeader(item.body.subarray());
+      this.#readResponseHeader(item.body);
       return;
     }
     if (item.type === FrameType.Trailer) {
       this.#headerRead = true;
-      this.#readTrailer(item.body.subarray());
+      this.#readTrailer(item.body);
       return;
     }
     if (item.type === "oversize") {
@@ -117,7 +117,7 @@ export class ResponseReader<O extends DescMessage> {
     switch (item.type) {
       case FrameType.Message:
         try {
-          return fromBinary(this.#schema, item.body.subarray(), this.#binaryOptions);
+          return fromBinary(this.#schema, item.body, this.#binaryOptions);
         } catch (error) {
           throw new ConnectError(
             `cannot decode ${this.#schema.typeName}: ${(error as Error).message}`,
@@ -125,7 +125,7 @@ export class ResponseReader<O extends DescMessage> {
           );
         }
       case FrameType.Trailer:
-        this.#readTrailer(item.body.subarray());
+        this.#readTrailer(item.body);
         return undefined;
       case "oversize":
         throw new ConnectError(

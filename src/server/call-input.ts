@@ -58,7 +58,7 @@ export class CallInput<I extends DescMessage> implements AsyncIterable<MessageSh
     switch (item.type) {
       case FrameType.Message:
         try {
-          return fromBinary(this.#schema, item.body.subarray(), this.#binaryOptions);
+          return fromBinary(this.#schema, item.body, this.#binaryOptions);
         } catch (error) {
           throw new ConnectError(
             `cannot decode ${this.#schema.typeName}: ${(error as Error).message}`,

@@ -12,7 +12,6 @@ import {
   transformInvokeImplementation,
 } from "@connectrpc/connect/protocol";
 import type { Connection, Stream } from "@libp2p/interface";
-import type { Uint8ArrayList } from "uint8arraylist";
 import {
   RequestHeaderSchema,
   ResponseHeaderSchema,
@@ -46,7 +45,7 @@ const OK_TRAILER = encodeFrame(FrameType.Trailer);
  * not (client gone, stream broken).
  */
 export async function serveCall(
-  headerBody: Uint8ArrayList,
+  headerBody: Uint8Array,
   reader: FrameReader,
   writer: FrameWriter,
   stream: Stream,
@@ -85,9 +84,12 @@ export async function serveCall(
       await aborts.race(Promise.resolve(method.requestGate(context)));
     }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
+      const output = spec.method.output;
       const bytes = encodeMessage(
-        spec.method.output,
-        create(spec.method.output, message),
+        output,
+        // create() returns a message of this type as it is; the check is
+        // isMessage's, inlined: it is on every streamed message's path.
+        message.$typeName === output.typeName ? message : create(output, message),
         method.binaryOptions,
       );
       if (bytes.byteLength > method.writeMaxBytes) {
@@ -171,7 +173,7 @@ export async function serveCall(
 }
 
 function createContext(
-  headerBody: Uint8ArrayList,
+  headerBody: Uint8Array,
   stream: Stream,
   connection: Connection,
   method: ServedMethod,
@@ -183,7 +185,7 @@ function createContext(
     if (headerBody.byteLength === 0) {
       requestHeader = new Headers();
     } else {
-      const header = fromBinary(RequestHeaderSchema, headerBody.subarray());
+      const header = fromBinary(RequestHeaderSchema, headerBody);
       requestHeader = metadataToHeaders(header.metadata);
       timeoutMs = header.timeoutMs;
     }

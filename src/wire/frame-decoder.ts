@@ -1,10 +1,14 @@
-import { Uint8ArrayList } from "uint8arraylist";
+import type { Uint8ArrayList } from "uint8arraylist";
 import type { FrameType } from "./frame-type.ts";
 
 /** A decoded frame: its type and its body (the payload after the type byte). */
 export interface Frame {
   readonly type: FrameType;
-  readonly body: Uint8ArrayList;
+  /**
+   * The body, contiguous: a view into the received bytes when the frame
+   * arrived in one chunk, otherwise a copy joining its pieces.
+   */
+  readonly body: Uint8Array;
 }
 
 /** What the decoder yields: a frame, or word that a frame was over the limit. */
@@ -12,6 +16,9 @@ export type DecodedItem = Frame | { readonly type: "oversize"; readonly payloadB
 
 /** The longest varint a length prefix may use: 2^56 covers any real frame. */
 const MAX_PREFIX_BYTES = 8;
+const EMPTY = new Uint8Array(0);
+/** Dropped chunks are removed from the queue's front in batches of at least this many. */
+const COMPACT_AFTER = 1024;
 
 /** The peer broke the framing rules; the stream cannot be read any further. */
 export class FramingError extends Error {
@@ -23,9 +30,12 @@ export class FramingError extends Error {
  *
  * Bytes are kept as they came and decoded one frame at a time, so a reader
  * with a large backlog holds bytes, not thousands of frame objects. A frame
- * whose declared length exceeds `maxPayloadBytes` is reported as `oversize`
- * as soon as its length prefix is read; its body is then skipped as it
- * arrives, never buffered, so the stream stays usable after the error.
+ * that lies within one received chunk (the usual case: a decrypted Noise
+ * message holds many small frames) is returned as a view, without copying or
+ * per-frame list objects. A frame whose declared length exceeds
+ * `maxPayloadBytes` is reported as `oversize` as soon as its length prefix is
+ * read; its body is then skipped as it arrives, never buffered, so the stream
+ * stays usable after the error.
  *
  * @example
  * ```ts
@@ -39,7 +49,13 @@ export class FramingError extends Error {
  * ```
  */
 export class FrameDecoder {
-  readonly #buffer = new Uint8ArrayList();
+  /** Received chunks; those before `#head` are used up. */
+  #chunks: Uint8Array[] = [];
+  #head = 0;
+  /** Read position in `#chunks[#head]`. */
+  #offset = 0;
+  /** Unread bytes in all chunks. */
+  #bytes = 0;
   readonly #maxPayloadBytes: number;
   #skipBytes = 0;
 
@@ -49,17 +65,23 @@ export class FrameDecoder {
 
   /** Bytes held and not decoded yet (complete frames included). */
   get bufferedBytes(): number {
-    return this.#buffer.byteLength;
+    return this.#bytes;
   }
 
   /** True when no partial frame is buffered or being skipped. */
   get idle(): boolean {
-    return this.#buffer.byteLength === 0 && this.#skipBytes === 0;
+    return this.#bytes === 0 && this.#skipBytes === 0;
   }
 
   /** Appends bytes; frames are decoded later, one `next()` at a time. */
   append(data: Uint8Array | Uint8ArrayList): void {
-    this.#buffer.append(data);
+    if (data instanceof Uint8Array) {
+      this.#push(data);
+      return;
+    }
+    for (const chunk of data) {
+      this.#push(chunk);
+    }
   }
 
   /**
@@ -68,34 +90,47 @@ export class FrameDecoder {
    * bytes break the framing rules.
    */
   next(): DecodedItem | undefined {
-    const buffer = this.#buffer;
-    while (buffer.byteLength > 0) {
+    while (this.#bytes > 0) {
       if (this.#skipBytes > 0) {
-        const skipped = Math.min(this.#skipBytes, buffer.byteLength);
-        buffer.consume(skipped);
+        const skipped = Math.min(this.#skipBytes, this.#bytes);
+        this.#consume(skipped);
         this.#skipBytes -= skipped;
         continue;
       }
-      const prefix = readPrefix(buffer);
-      if (prefix === undefined) {
+      // The length prefix, read without consuming it.
+      let payloadBytes = 0;
+      let prefixBytes = 0;
+      let scale = 1;
+      const available = Math.min(this.#bytes, MAX_PREFIX_BYTES);
+      for (let index = 0; index < available; index++) {
+        const byte = this.#byteAt(index);
+        payloadBytes += (byte & 0x7f) * scale;
+        if (byte < 0x80) {
+          prefixBytes = index + 1;
+          break;
+        }
+        scale *= 128;
+      }
+      if (prefixBytes === 0) {
+        if (this.#bytes >= MAX_PREFIX_BYTES) {
+          throw new FramingError(`length prefix longer than ${MAX_PREFIX_BYTES} bytes`);
+        }
         return undefined;
       }
-      const { payloadBytes, prefixBytes } = prefix;
       if (payloadBytes === 0) {
         throw new FramingError("empty frame: every frame starts with a type byte");
       }
       if (payloadBytes > this.#maxPayloadBytes) {
-        buffer.consume(prefixBytes);
+        this.#consume(prefixBytes);
         this.#skipBytes = payloadBytes;
         return { type: "oversize", payloadBytes };
       }
-      if (buffer.byteLength < prefixBytes + payloadBytes) {
+      if (this.#bytes < prefixBytes + payloadBytes) {
         return undefined;
       }
-      const type = buffer.get(prefixBytes) as FrameType;
-      const body = buffer.sublist(prefixBytes + 1, prefixBytes + payloadBytes);
-      buffer.consume(prefixBytes + payloadBytes);
-      return { type, body };
+      const type = this.#byteAt(prefixBytes) as FrameType;
+      this.#consume(prefixBytes + 1);
+      return { type, body: this.#take(payloadBytes - 1) };
     }
     return undefined;
   }
@@ -109,24 +144,75 @@ export class FrameDecoder {
     }
     return items;
   }
-}
 
-function readPrefix(
-  buffer: Uint8ArrayList,
-): { payloadBytes: number; prefixBytes: number } | undefined {
-  let value = 0;
-  let scale = 1;
-  const available = Math.min(buffer.byteLength, MAX_PREFIX_BYTES);
-  for (let i = 0; i < available; i++) {
-    const byte = buffer.get(i);
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) {
-      return { payloadBytes: value, prefixBytes: i + 1 };
+  #push(chunk: Uint8Array): void {
+    if (chunk.byteLength > 0) {
+      this.#chunks.push(chunk);
+      this.#bytes += chunk.byteLength;
     }
-    scale *= 128;
   }
-  if (buffer.byteLength >= MAX_PREFIX_BYTES) {
-    throw new FramingError(`length prefix longer than ${MAX_PREFIX_BYTES} bytes`);
+
+  /** The unread byte at `index` (which must be below `#bytes`). */
+  #byteAt(index: number): number {
+    let position = this.#offset + index;
+    for (let chunk = this.#head; ; chunk++) {
+      const bytes = this.#chunks[chunk] as Uint8Array;
+      if (position < bytes.byteLength) {
+        return bytes[position] as number;
+      }
+      position -= bytes.byteLength;
+    }
   }
-  return undefined;
+
+  /** Drops `count` unread bytes (at most `#bytes`). */
+  #consume(count: number): void {
+    this.#bytes -= count;
+    let left = count;
+    while (left > 0) {
+      const chunk = this.#chunks[this.#head] as Uint8Array;
+      const rest = chunk.byteLength - this.#offset;
+      if (left < rest) {
+        this.#offset += left;
+        return;
+      }
+      left -= rest;
+      this.#dropHead();
+    }
+  }
+
+  /** Takes the next `count` unread bytes (at most `#bytes`) as one array. */
+  #take(count: number): Uint8Array {
+    const first = this.#chunks[this.#head];
+    if (first === undefined || count === 0) {
+      return new Uint8Array(0);
+    }
+    if (first.byteLength - this.#offset >= count) {
+      const view = first.subarray(this.#offset, this.#offset + count);
+      this.#consume(count);
+      return view;
+    }
+    const out = new Uint8Array(count);
+    let filled = 0;
+    while (filled < count) {
+      const chunk = this.#chunks[this.#head] as Uint8Array;
+      const piece = Math.min(chunk.byteLength - this.#offset, count - filled);
+      out.set(chunk.subarray(this.#offset, this.#offset + piece), filled);
+      filled += piece;
+      this.#consume(piece);
+    }
+    return out;
+  }
+
+  #dropHead(): void {
+    this.#chunks[this.#head] = EMPTY;
+    this.#head++;
+    this.#offset = 0;
+    if (this.#head === this.#chunks.length) {
+      this.#chunks = [];
+      this.#head = 0;
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#chunks.length) {
+      this.#chunks = this.#chunks.slice(this.#head);
+      this.#head = 0;
+    }
+  }
 }

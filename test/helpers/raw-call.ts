@@ -51,7 +51,7 @@ export class RawStream {
       }
       frames.push(item.type);
       if (item.type === FrameType.Trailer) {
-        return { trailer: fromBinary(TrailerSchema, item.body.subarray()), frames };
+        return { trailer: fromBinary(TrailerSchema, item.body), frames };
       }
     }
   }

@@ -10,9 +10,7 @@ import { FrameType } from "../../src/wire/frame-type.ts";
 
 function bodies(items: DecodedItem[]): Array<[FrameType | "oversize", number[]]> {
   return items.map((item) =>
-    item.type === "oversize"
-      ? ["oversize", [item.payloadBytes]]
-      : [item.type, [...item.body.subarray()]],
+    item.type === "oversize" ? ["oversize", [item.payloadBytes]] : [item.type, [...item.body]],
   );
 }
 
@@ -82,6 +80,65 @@ describe("FrameDecoder", () => {
       ["oversize", [101]],
       [FrameType.EndOfInput, []],
     ]);
+  });
+
+  it("returns a frame within one chunk as a view, and joins a frame split at any point", () => {
+    const body = new Uint8Array(40).map((_, i) => i + 1);
+    const wire = concatFrames([
+      encodeFrame(FrameType.Message, body),
+      encodeFrame(FrameType.Trailer),
+    ]);
+    const whole = new FrameDecoder(1024).push(wire);
+    const first = whole[0];
+    assert.ok(first !== undefined && first.type === FrameType.Message);
+    assert.equal(first.body.buffer, wire.buffer, "a view into the received chunk, not a copy");
+    for (let split = 1; split < wire.byteLength; split++) {
+      const decoder = new FrameDecoder(1024);
+      const items = [
+        ...decoder.push(wire.subarray(0, split)),
+        ...decoder.push(
+          new Uint8ArrayList(wire.subarray(split, split + 3), wire.subarray(split + 3)),
+        ),
+      ];
+      assert.deepEqual(
+        bodies(items),
+        [
+          [FrameType.Message, [...body]],
+          [FrameType.Trailer, []],
+        ],
+        `split at ${split}`,
+      );
+      assert.equal(decoder.idle, true);
+    }
+  });
+
+  it("keeps a long backlog of tiny chunks in order", () => {
+    const frames = Array.from({ length: 3000 }, (_, i) =>
+      encodeFrame(FrameType.Message, new Uint8Array([i & 0xff, i >> 8])),
+    );
+    const wire = concatFrames(frames);
+    const decoder = new FrameDecoder(1024);
+    for (const byte of wire) {
+      decoder.append(new Uint8Array([byte]));
+    }
+    assert.equal(decoder.bufferedBytes, wire.byteLength);
+    const items: DecodedItem[] = [];
+    for (let item = decoder.next(); item !== undefined; item = decoder.next()) {
+      items.push(item);
+      if (items.length === 1500) {
+        decoder.append(encodeFrame(FrameType.Trailer));
+      }
+    }
+    assert.equal(items.length, 3001);
+    assert.deepEqual(bodies(items.slice(2998)), [
+      [FrameType.Message, [2998 & 0xff, 2998 >> 8]],
+      [FrameType.Message, [2999 & 0xff, 2999 >> 8]],
+      [FrameType.Trailer, []],
+    ]);
+    assert.ok(
+      bodies(items.slice(0, 3000)).every(([, b], i) => b[0] === (i & 0xff) && b[1] === i >> 8),
+    );
+    assert.equal(decoder.idle, true);
   });
 
   it("rejects an empty frame and an over-long length prefix", () => {
