@@ -19,15 +19,13 @@ export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
 }
 
+/** Latency samples kept per cell at most. */
+const SAMPLE_LIMIT = 4_000_000;
+
 /** Collects latency samples (ms) up to a bound, for p50/p99. */
 export class LatencyRecorder {
   #samples = new Float64Array(1024);
   #count = 0;
-  readonly #limit: number;
-
-  constructor(limit = 4_000_000) {
-    this.#limit = limit;
-  }
 
   get count(): number {
     return this.#count;
@@ -35,10 +33,10 @@ export class LatencyRecorder {
 
   add(milliseconds: number): void {
     if (this.#count === this.#samples.length) {
-      if (this.#count >= this.#limit) {
+      if (this.#count >= SAMPLE_LIMIT) {
         return;
       }
-      const grown = new Float64Array(Math.min(this.#limit, this.#samples.length * 2));
+      const grown = new Float64Array(Math.min(SAMPLE_LIMIT, this.#samples.length * 2));
       grown.set(this.#samples);
       this.#samples = grown;
     }

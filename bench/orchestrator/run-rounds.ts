@@ -15,8 +15,8 @@ import { SystemSession } from "./system-session.ts";
  * one further pair of processes.
  */
 const RUN_ORDER: readonly WorkloadId[] = ["g", "h", "a", "b", "c", "d", "e", "f"];
+/** Run first, each in new processes that end with it. */
 const ENDS_PROCESSES: ReadonlySet<WorkloadId> = new Set(["g", "h"]);
-const NEEDS_NEW_PROCESSES: ReadonlySet<WorkloadId> = new Set(["g", "h"]);
 
 function cellConfig(options: BenchOptions, workload: WorkloadId): CellConfig {
   return {
@@ -86,9 +86,6 @@ export async function runRounds(
       let session: SystemSession | undefined;
       for (const workload of workloads) {
         const prefix = `[round ${round}/${options.rounds}] ${system.padEnd(17)} (${workload})`;
-        if (session?.alive && NEEDS_NEW_PROCESSES.has(workload)) {
-          await session.stop();
-        }
         if (session === undefined || !session.alive) {
           try {
             session = await SystemSession.start(system, tls);

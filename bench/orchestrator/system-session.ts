@@ -22,13 +22,11 @@ export type CellOutcome = { readonly metrics: Metrics } | { readonly error: stri
  * for the next cell.
  */
 export class SystemSession {
-  readonly system: SystemId;
   readonly #server: ChildChannel;
   readonly #client: ChildChannel;
   #alive = true;
 
-  private constructor(system: SystemId, server: ChildChannel, client: ChildChannel) {
-    this.system = system;
+  private constructor(server: ChildChannel, client: ChildChannel) {
     this.#server = server;
     this.#client = client;
     // Relay the client's questions to the server and the answers back.
@@ -52,7 +50,7 @@ export class SystemSession {
     const server = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
     // The client loads its modules while the server starts.
     const client = new ChildChannel(CLIENT_ENTRY, `${system} client`, ROOT);
-    const session = new SystemSession(system, server, client);
+    const session = new SystemSession(server, client);
     try {
       server.send({ type: "init", system, tls, server: undefined });
       const info = await server.waitFor(readyOrFailed<ServerInfo>, START_TIMEOUT_MS, "ready");

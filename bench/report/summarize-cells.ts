@@ -29,7 +29,12 @@ export class ResultTable {
     const grouped = new Map<string, CellRecord[]>();
     for (const record of records) {
       const key = `${record.system}/${record.workload}`;
-      grouped.set(key, [...(grouped.get(key) ?? []), record]);
+      const group = grouped.get(key);
+      if (group === undefined) {
+        grouped.set(key, [record]);
+      } else {
+        group.push(record);
+      }
     }
     for (const [key, group] of grouped) {
       const ok = group.flatMap((record) => (record.metrics === undefined ? [] : [record.metrics]));

@@ -23,7 +23,6 @@ interface TargetSpec {
   readonly metric: string;
   readonly system: SystemId;
   readonly baseline: SystemId;
-  readonly baselineWorkload?: WorkloadId;
   /** The ratio system ÷ baseline must be at least `min`, or at most `max`. */
   readonly min?: number;
   readonly max?: number;
@@ -145,7 +144,7 @@ export const CONTEXT_SPECS: readonly TargetSpec[] = [
 export function evaluateTargets(table: ResultTable, specs = TARGET_SPECS): TargetResult[] {
   return specs.map((spec) => {
     const value = table.metric(spec.system, spec.workload, spec.metric);
-    const base = table.metric(spec.baseline, spec.baselineWorkload ?? spec.workload, spec.metric);
+    const base = table.metric(spec.baseline, spec.workload, spec.metric);
     let ratio: number | undefined;
     if (value !== undefined && base !== undefined && value > 0 && base > 0) {
       ratio = spec.overhead === true ? base / value - 1 : value / base;

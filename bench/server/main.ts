@@ -22,8 +22,8 @@ process.on("message", (message: ParentMessage) => {
         .then((system) =>
           system.startServer({ tls: message.tls, waitForRelease: () => gate.wait() }),
         )
-        .then((started) => {
-          sendToParent({ type: "ready", server: started.info });
+        .then((server) => {
+          sendToParent({ type: "ready", server });
         })
         .catch((error: unknown) => {
           sendToParent({ type: "failed", message: `server: ${String(error)}` });

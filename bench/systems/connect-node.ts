@@ -15,27 +15,13 @@ import type { SystemModule } from "./system-module.ts";
 export function connectNodeSystem(): SystemModule {
   return {
     async startServer(context) {
-      const sessions = new Set<http2.ServerHttp2Session>();
       const server = http2.createServer(
         connectNodeAdapter({
           routes: (router) =>
             router.service(BenchService, benchServiceImpl(context.waitForRelease)),
         }),
       );
-      server.on("session", (session) => {
-        sessions.add(session);
-        session.once("close", () => sessions.delete(session));
-      });
-      const address = await listenLoopback(server);
-      return {
-        info: { address },
-        async stop() {
-          for (const session of sessions) {
-            session.destroy();
-          }
-          await new Promise<void>((resolve) => server.close(() => resolve()));
-        },
-      };
+      return { address: await listenLoopback(server) };
     },
 
     createClient({ server }) {

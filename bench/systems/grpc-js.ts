@@ -124,12 +124,7 @@ export function grpcJsSystem(tls: boolean): SystemModule {
           error === null ? resolve(bound) : reject(error),
         ),
       );
-      return {
-        info: { address: `127.0.0.1:${port}` },
-        async stop() {
-          server.forceShutdown();
-        },
-      };
+      return { address: `127.0.0.1:${port}` };
     },
 
     createClient(context) {

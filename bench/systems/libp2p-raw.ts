@@ -154,12 +154,7 @@ export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemMod
       if (address === undefined) {
         throw new Error("the raw libp2p server has no TCP address");
       }
-      return {
-        info: { address: address.toString() },
-        stop: async () => {
-          await node.stop();
-        },
-      };
+      return { address: address.toString() };
     },
 
     createClient({ server }) {

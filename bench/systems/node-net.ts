@@ -113,22 +113,8 @@ class PipelinedEcho {
 export function nodeNetSystem(): SystemModule {
   return {
     async startServer(context) {
-      const sockets = new Set<net.Socket>();
-      const server = net.createServer((socket) => {
-        sockets.add(socket);
-        socket.once("close", () => sockets.delete(socket));
-        serveSocket(socket, context.waitForRelease);
-      });
-      const address = await listenLoopback(server);
-      return {
-        info: { address },
-        async stop() {
-          for (const socket of sockets) {
-            socket.destroy();
-          }
-          await new Promise<void>((resolve) => server.close(() => resolve()));
-        },
-      };
+      const server = net.createServer((socket) => serveSocket(socket, context.waitForRelease));
+      return { address: await listenLoopback(server) };
     },
 
     createClient({ server }) {

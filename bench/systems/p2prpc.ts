@@ -29,12 +29,7 @@ export function p2prpcSystem(transport: keyof typeof LISTEN): SystemModule {
       if (address === undefined) {
         throw new Error(`the p2prpc server has no ${transport} address`);
       }
-      return {
-        info: { address: address.toString() },
-        stop: async () => {
-          await node.stop();
-        },
-      };
+      return { address: address.toString() };
     },
 
     createClient({ server }) {

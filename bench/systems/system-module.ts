@@ -7,12 +7,6 @@ export interface ServerContext {
   readonly waitForRelease: () => Promise<void>;
 }
 
-/** A running server of one system. */
-export interface SystemServer {
-  readonly info: ServerInfo;
-  stop(): Promise<void>;
-}
-
 /** What the client process gives a system's client. */
 export interface ClientContext {
   readonly server: ServerInfo;
@@ -61,6 +55,7 @@ export interface SystemClient {
 
 /** Both sides of one system. */
 export interface SystemModule {
-  startServer(context: ServerContext): Promise<SystemServer>;
+  /** Starts the server; it runs until its process exits (nothing needs a graceful stop). */
+  startServer(context: ServerContext): Promise<ServerInfo>;
   createClient(context: ClientContext): SystemClient;
 }

@@ -1,4 +1,5 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
+import type { StreamRequest } from "../systems/system-module.ts";
 import { END_FRAME, encodeFrame } from "./varint-frames.ts";
 
 /** A byte sink with backpressure: a libp2p stream or a socket. */
@@ -21,7 +22,7 @@ const YIELD_EVERY = 4096;
  * with an empty frame.
  */
 export async function sendStreamFrames(
-  request: { count: number; payloadSize: number; durationMs: number; hold: boolean },
+  request: StreamRequest,
   sink: FrameSink,
   waitForRelease: () => Promise<void>,
 ): Promise<void> {

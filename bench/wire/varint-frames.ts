@@ -2,29 +2,23 @@
  * Unsigned-varint length-prefixed frames: the framing of the raw libp2p and
  * node:net baselines (the same prefix libp2p's `lpStream` uses).
  */
+import * as varint from "uint8-varint";
+import { concatFrames } from "../../src/wire/encode-frame.ts";
+import type { StreamRequest } from "../systems/system-module.ts";
 
 /** `payload` with its varint length prefix, in one new buffer. */
 export function encodeFrame(payload: Uint8Array): Uint8Array {
-  let length = payload.byteLength;
-  let prefixLength = 1;
-  while (length >= 0x80) {
-    length = Math.floor(length / 0x80);
-    prefixLength++;
-  }
+  const prefixLength = varint.encodingLength(payload.byteLength);
   const frame = new Uint8Array(prefixLength + payload.byteLength);
-  let value = payload.byteLength;
-  let offset = 0;
-  while (value >= 0x80) {
-    frame[offset++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 0x80);
-  }
-  frame[offset++] = value;
-  frame.set(payload, offset);
+  varint.encodeUint8Array(payload.byteLength, frame, 0);
+  frame.set(payload, prefixLength);
   return frame;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** The frame that ends a raw server stream: an empty one. */
-export const END_FRAME: Uint8Array = encodeFrame(new Uint8Array(0));
+export const END_FRAME: Uint8Array = encodeFrame(EMPTY);
 
 /**
  * Splits incoming chunks into frames. With `keepBodies` false, bodies are
@@ -79,19 +73,7 @@ export class FrameSplitter {
 
   #emit(): void {
     const length = this.#length;
-    let body: Uint8Array;
-    if (this.#parts.length === 1) {
-      body = this.#parts[0] as Uint8Array;
-    } else if (this.#parts.length === 0) {
-      body = new Uint8Array(0);
-    } else {
-      body = new Uint8Array(length);
-      let offset = 0;
-      for (const part of this.#parts) {
-        body.set(part, offset);
-        offset += part.byteLength;
-      }
-    }
+    const body = this.#parts.length === 0 ? EMPTY : concatFrames(this.#parts);
     this.#parts = [];
     this.#length = -1;
     this.#onFrame(body, length);
@@ -99,12 +81,7 @@ export class FrameSplitter {
 }
 
 /** The raw ServerStream request: count, payload size, duration, hold; four uint32 BE. */
-export function encodeStreamRequest(request: {
-  count: number;
-  payloadSize: number;
-  durationMs: number;
-  hold: boolean;
-}): Uint8Array {
+export function encodeStreamRequest(request: StreamRequest): Uint8Array {
   const body = new Uint8Array(16);
   const view = new DataView(body.buffer);
   view.setUint32(0, request.count);
@@ -114,12 +91,7 @@ export function encodeStreamRequest(request: {
   return encodeFrame(body);
 }
 
-export function decodeStreamRequest(body: Uint8Array): {
-  count: number;
-  payloadSize: number;
-  durationMs: number;
-  hold: boolean;
-} {
+export function decodeStreamRequest(body: Uint8Array): StreamRequest {
   if (body.byteLength !== 16) {
     throw new Error(`stream request of ${body.byteLength} bytes, expected 16`);
   }

@@ -37,11 +37,12 @@ export async function measureCpu<T>(
   body: () => Promise<T>,
 ): Promise<Measured<T>> {
   const serverStart = await context.askServer({ kind: "snapshot", gc: false });
-  const clientStart = takeSnapshot(false);
+  // Outside the client's window: elapsedMs is the denominator of rates.
   const machineStart = machineBusyMs();
+  const clientStart = takeSnapshot(false);
   const value = await body();
-  const machineEnd = machineBusyMs();
   const clientEnd = takeSnapshot(false);
+  const machineEnd = machineBusyMs();
   const serverEnd = await context.askServer({ kind: "snapshot", gc: false });
   const elapsedMs = (clientEnd.timeMicros - clientStart.timeMicros) / 1000;
   const clientCpu = cpuPercent(clientStart, clientEnd);
