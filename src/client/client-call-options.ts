@@ -1,9 +1,15 @@
-import type { BinaryReadOptions, BinaryWriteOptions } from "@bufbuild/protobuf";
+import type {
+  BinaryReadOptions,
+  BinaryWriteOptions,
+  DescMessage,
+  MessageShape,
+} from "@bufbuild/protobuf";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RequestHeaderSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import { MAX_TIMEOUT_MS } from "../constants.ts";
-import { encodeFrame } from "../wire/encode-frame.ts";
+import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
+import { encodeMessage } from "../wire/encode-message.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { headersToMetadata } from "../wire/metadata.ts";
 
@@ -30,12 +36,21 @@ export function encodeRequestHeader(header: Headers, deadline: number | undefine
   return encodeFrame(FrameType.RequestHeader, toBinary(RequestHeaderSchema, body));
 }
 
-/** Rejects a request message over the client's own write limit. */
-export function checkWriteSize(bytes: Uint8Array, options: ClientCallOptions): void {
+/**
+ * Encodes a request message as its MESSAGE frame's parts (head, body);
+ * throws ResourceExhausted when it is over the client's own write limit.
+ */
+export function requestMessageParts<I extends DescMessage>(
+  schema: I,
+  message: MessageShape<I>,
+  options: ClientCallOptions,
+): [Uint8Array, Uint8Array] {
+  const bytes = encodeMessage(schema, message, options.binaryOptions);
   if (bytes.byteLength > options.writeMaxBytes) {
     throw new ConnectError(
       `request message of ${bytes.byteLength} bytes exceeds the limit of ${options.writeMaxBytes} bytes`,
       Code.ResourceExhausted,
     );
   }
+  return frameParts(FrameType.Message, bytes);
 }

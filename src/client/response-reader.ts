@@ -29,7 +29,8 @@ export class ResponseReader<O extends DescMessage> {
   readonly #binaryOptions: Partial<BinaryReadOptions> | undefined;
   #headerRead = false;
   #finished = false;
-  #framesRead = 0;
+  /** A frame of this call arrived: the server started it. */
+  #answered = false;
   #unanswered = false;
 
   constructor(
@@ -109,7 +110,7 @@ export class ResponseReader<O extends DescMessage> {
     if (item === undefined) {
       return NOT_BUFFERED;
     }
-    this.#framesRead++;
+    this.#answered = true;
     return this.#message(item);
   }
 
@@ -145,10 +146,10 @@ export class ResponseReader<O extends DescMessage> {
       throw toConnectError(error, Code.Unavailable);
     }
     if (item === undefined) {
-      this.#unanswered = this.#framesRead === 0;
+      this.#unanswered = !this.#answered;
       throw new ConnectError("stream ended before the call's trailer", Code.Unavailable);
     }
-    this.#framesRead++;
+    this.#answered = true;
     return item;
   }
 

@@ -1,15 +1,13 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
-import { END_OF_INPUT_FRAME, frameParts } from "../wire/encode-frame.ts";
-import { encodeMessage } from "../wire/encode-message.ts";
-import { FrameType } from "../wire/frame-type.ts";
+import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
 import {
   type ClientCallOptions,
-  checkWriteSize,
   encodeRequestHeader,
+  requestMessageParts,
 } from "./client-call-options.ts";
 import { NOT_BUFFERED, ResponseReader } from "./response-reader.ts";
 
@@ -159,14 +157,9 @@ class InputPump<I extends DescMessage> {
 
   /** Sends header, the one request message and END_OF_INPUT in one write. */
   sendSingle(header: Uint8Array, message: MessageShape<I>): void {
-    const bytes = encodeMessage(this.#schema, message, this.#options.binaryOptions);
-    checkWriteSize(bytes, this.#options);
+    const parts = requestMessageParts(this.#schema, message, this.#options);
     this.#inputEnded = true;
-    void this.#call.writer.writeNow([
-      header,
-      ...frameParts(FrameType.Message, bytes),
-      END_OF_INPUT_FRAME,
-    ]);
+    void this.#call.writer.writeNow([header, ...parts, END_OF_INPUT_FRAME]);
   }
 
   /**
@@ -212,9 +205,7 @@ class InputPump<I extends DescMessage> {
       if (this.#finished) {
         break;
       }
-      const bytes = encodeMessage(this.#schema, message, this.#options.binaryOptions);
-      checkWriteSize(bytes, this.#options);
-      const full = writer.write(frameParts(FrameType.Message, bytes));
+      const full = writer.write(requestMessageParts(this.#schema, message, this.#options));
       if (full !== undefined) {
         await full;
       }

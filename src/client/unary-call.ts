@@ -1,15 +1,13 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
-import { END_OF_INPUT_FRAME, frameParts } from "../wire/encode-frame.ts";
-import { encodeMessage } from "../wire/encode-message.ts";
-import { FrameType } from "../wire/frame-type.ts";
+import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
 import {
   type ClientCallOptions,
-  checkWriteSize,
   encodeRequestHeader,
+  requestMessageParts,
 } from "./client-call-options.ts";
 import { ResponseReader } from "./response-reader.ts";
 
@@ -47,11 +45,9 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
     options.binaryOptions,
   );
   try {
-    const bytes = encodeMessage(req.method.input, req.message, options.binaryOptions);
-    checkWriteSize(bytes, options);
     void call.writer.writeNow([
       encodeRequestHeader(req.header, deadline),
-      ...frameParts(FrameType.Message, bytes),
+      ...requestMessageParts(req.method.input, req.message, options),
       END_OF_INPUT_FRAME,
     ]);
     const message = await response.next();

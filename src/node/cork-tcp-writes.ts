@@ -18,11 +18,12 @@ type SendData = (data: unknown) => { sentBytes: number; canSendMore: boolean };
 
 /**
  * Wraps a connection encrypter (e.g. `noise()`) so that every TCP connection
- * it secures writes to its socket at most once per event-loop turn: the
- * socket is corked at the first write of a turn and uncorked in
- * `setImmediate`, so Node hands the kernel one `writev` instead of one
- * `write` per buffer. A turn that queues {@link CORK_FLUSH_BYTES} or more is
- * flushed at once, so bulk transfers are not held back.
+ * it writes to its socket in as few `writev`s as possible: the socket is
+ * corked within an event-loop turn. The turn's first data message leaves at
+ * once, with whatever waited before it, so a lone call is never delayed;
+ * bare Yamux headers (window updates, FIN, ping) and later messages wait
+ * for the turn's end (`setImmediate`) and leave together. It never holds as
+ * much as the socket's high-water mark, so bulk transfers are not held back.
  *
  * Why: without it, each Noise message costs two `write` syscalls (length
  * prefix, ciphertext), and a small call costs four per side once Yamux's

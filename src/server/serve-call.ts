@@ -99,16 +99,8 @@ export async function serveCall(
         );
       }
       takeHeader();
-      const [head, body] = frameParts(FrameType.Message, bytes);
-      if (singleResponse) {
-        pending.push(head, body);
-        return undefined;
-      }
-      if (pending.length === 0) {
-        return writer.write([head, body]);
-      }
-      pending.push(head, body);
-      return writer.write(pending.splice(0));
+      pending.push(...frameParts(FrameType.Message, bytes));
+      return singleResponse ? undefined : writer.write(pending.splice(0));
     };
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
