@@ -62,7 +62,6 @@ for (const kind of TRANSPORTS) {
       // next call gets a fresh stream.
       await waitFor(() => !pair.serverStreamIds(UNARY).includes(warm), "the stream to be reset");
       assert.equal((await echo.unary({ text: "fresh" })).text, "fresh");
-      assert.ok(!pair.serverStreamIds(UNARY).includes(warm));
     });
 
     it("a burst of one method does not keep other methods out of the pool", async () => {

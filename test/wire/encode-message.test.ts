@@ -84,6 +84,19 @@ describe("encodeMessage", () => {
     );
   });
 
+  it("does not send a large value that is only a default on the prototype", () => {
+    // proto2 keeps defaults on the prototype; an unset field has no own property.
+    const base = create(LegacyBlobSchema, { key: bytes(LARGE, 20) });
+    const withDefaults = Object.create(Object.getPrototypeOf(base) as object, {
+      data: { value: bytes(LARGE * 2, 21) },
+    }) as object;
+    const message = Object.assign(Object.create(withDefaults) as object, base) as typeof base;
+    assert.equal(message.data.byteLength, LARGE * 2, "reads the default");
+    const encoded = encodeMessage(LegacyBlobSchema, message);
+    assert.deepEqual(encoded, toBinary(LegacyBlobSchema, message));
+    assert.deepEqual(fieldOrder(encoded), [2]);
+  });
+
   it("leaves oneof members, repeated and nested bytes to toBinary", () => {
     const message = create(BlobSchema, {
       body: { case: "chunk", value: bytes(LARGE, 14) },

@@ -158,6 +158,11 @@ describe("frameParts and joinParts", () => {
     assert.equal(parts.length, 4, "header, frame head, body, end of input");
     assert.equal(parts[2], big, "the body itself, not a copy");
     const joined = joinParts(parts);
+    assert.ok(joined instanceof Uint8ArrayList, "a list, so the body need not be copied");
+    assert.ok(
+      [...joined].some((chunk) => chunk === big),
+      "the body is in the list itself, not a copy",
+    );
     const expected = concatFrames([
       encodeFrame(FrameType.RequestHeader),
       encodeFrame(FrameType.Message, big),
