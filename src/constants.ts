@@ -43,3 +43,10 @@ export const COPY_BODY_MAX_BYTES = 16 * 1024;
 
 /** `bytes` fields at least this large are copied once when a message is encoded (see encodeMessage). */
 export const LARGE_BYTES_FIELD_MIN_BYTES = 2 * 1024;
+
+/**
+ * Bytes of a Yamux stream's receive window consumed before the receiver grants
+ * them back with a window update (see batchWindowUpdates). Yamux's own rule
+ * is "after every data frame".
+ */
+export const WINDOW_UPDATE_MIN_BYTES = 16 * 1024;

@@ -37,6 +37,7 @@ export {
   DEFAULT_PROTOCOL_PREFIX,
   WIRE_VERSION,
 } from "./constants.ts";
+export { batchWindowUpdates } from "./node/batch-window-updates.ts";
 export { cachedKeyCrypto } from "./node/cached-key-crypto.ts";
 export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
 export type { RpcNodeOptions } from "./node/create-rpc-node.ts";

@@ -7,6 +7,7 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
+import { batchWindowUpdates } from "./batch-window-updates.ts";
 import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
@@ -79,7 +80,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
     connectionEncrypters: [quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))],
     streamMuxers: [
-      yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+      batchWindowUpdates(
+        yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+      ),
     ],
     ...overrides,
     connectionManager: {

@@ -1,0 +1,223 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { describe, it } from "node:test";
+import type { Stream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
+import { multiaddrConnectionPair } from "@libp2p/utils";
+import { yamux } from "@libp2p/yamux";
+import { Uint8ArrayList } from "uint8arraylist";
+import { batchWindowUpdates } from "../../src/index.ts";
+
+const WINDOW_UPDATE = 1;
+const HEADER_BYTES = 12;
+
+/** A Yamux header as read off the wire. */
+interface Header {
+  type: number;
+  flags: number;
+  streamId: number;
+  length: number;
+}
+
+/** Parses the Yamux frames one side writes: data frames carry `length` bytes, other frames none. */
+class FrameLog {
+  readonly headers: Header[] = [];
+  readonly #pending = new Uint8ArrayList();
+  #dataBytes = 0;
+  #waiter: { bytes: number; resolve: () => void } | undefined;
+
+  push(chunk: Uint8Array | Uint8ArrayList): void {
+    this.#pending.append(chunk);
+    for (;;) {
+      if (this.#pending.byteLength < HEADER_BYTES) {
+        return;
+      }
+      const header: Header = {
+        type: this.#pending.get(1),
+        flags: this.#pending.getUint16(2),
+        streamId: this.#pending.getUint32(4),
+        length: this.#pending.getUint32(8),
+      };
+      const body = header.type === 0 ? header.length : 0;
+      if (this.#pending.byteLength < HEADER_BYTES + body) {
+        return;
+      }
+      this.#pending.consume(HEADER_BYTES + body);
+      this.headers.push(header);
+      this.#dataBytes += body;
+      if (this.#waiter !== undefined && this.#dataBytes >= this.#waiter.bytes) {
+        this.#waiter.resolve();
+        this.#waiter = undefined;
+      }
+    }
+  }
+
+  /** Resolves once data frames carrying at least `bytes` were written. */
+  dataBytesWritten(bytes: number): Promise<void> {
+    if (this.#dataBytes >= bytes) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#waiter = { bytes, resolve };
+    });
+  }
+
+  /** Window updates without flags (not the ACK of a new stream), with the credit each grants. */
+  plainWindowUpdates(): number[] {
+    return this.headers
+      .filter((header) => header.type === WINDOW_UPDATE && header.flags === 0)
+      .map((header) => header.length);
+  }
+}
+
+interface Pair {
+  client: StreamMuxer;
+  server: StreamMuxer;
+  /** Frames the server side (the receiver in these tests) writes. */
+  serverFrames: FrameLog;
+  /** Frames the client side (the sender) writes. */
+  clientFrames: FrameLog;
+  /** Opens a stream from the client; resolves with both ends. */
+  open(): Promise<{ sender: Stream; receiver: Stream }>;
+}
+
+function muxerPair(factory: (components: object) => StreamMuxerFactory): Pair {
+  const [outbound, inbound] = multiaddrConnectionPair();
+  const serverFrames = new FrameLog();
+  const clientFrames = new FrameLog();
+  // What one side writes arrives at the other's end of the pair.
+  outbound.addEventListener("message", (event) => serverFrames.push(event.data));
+  inbound.addEventListener("message", (event) => clientFrames.push(event.data));
+  const client = factory({}).createStreamMuxer(outbound);
+  const server = factory({}).createStreamMuxer(inbound);
+  return {
+    client,
+    server,
+    serverFrames,
+    clientFrames,
+    async open() {
+      const accepted = once(server, "stream") as Promise<[CustomEvent<Stream>]>;
+      const sender = await client.createStream();
+      sender.send(new Uint8Array(1));
+      const [event] = await accepted;
+      return { sender, receiver: event.detail };
+    },
+  };
+}
+
+const plainYamux = (): ((components: object) => StreamMuxerFactory) =>
+  yamux({ enableKeepAlive: false }) as (components: object) => StreamMuxerFactory;
+
+/** Collects what a stream receives until `bytes` have arrived. */
+function receive(stream: Stream, bytes: number): Promise<Uint8ArrayList> {
+  const received = new Uint8ArrayList();
+  return new Promise((resolve) => {
+    const onMessage = (event: { data: Uint8Array | Uint8ArrayList }): void => {
+      received.append(event.data);
+      if (received.byteLength >= bytes) {
+        stream.removeEventListener("message", onMessage);
+        resolve(received);
+      }
+    };
+    stream.addEventListener("message", onMessage);
+  });
+}
+
+/** Sends `chunks` in order, waiting for `drain` whenever the stream asks to. */
+async function sendAll(stream: Stream, chunks: Uint8Array[]): Promise<void> {
+  for (const chunk of chunks) {
+    if (!stream.send(chunk)) {
+      await once(stream, "drain");
+    }
+  }
+}
+
+function chunks(count: number, size: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, i) => new Uint8Array(size).fill(i % 251));
+}
+
+describe("batchWindowUpdates", () => {
+  it("plain Yamux grants window back after every data frame (what the wrapper changes)", async () => {
+    const pair = muxerPair(plainYamux());
+    const { sender, receiver } = await pair.open();
+    const arrived = receive(receiver, 100 * 100);
+    await sendAll(sender, chunks(100, 100));
+    await arrived;
+    assert.ok(
+      pair.serverFrames.plainWindowUpdates().length >= 90,
+      `${pair.serverFrames.plainWindowUpdates().length} window updates for 100 frames`,
+    );
+  });
+
+  it("grants small frames back only once 16 KiB were consumed, in one update", async () => {
+    const pair = muxerPair(batchWindowUpdates(plainYamux()));
+    const { sender, receiver } = await pair.open();
+    // 1 byte sent by open(), then 15 KiB in 100-byte frames: below the threshold.
+    let arrived = receive(receiver, 150 * 100);
+    await sendAll(sender, chunks(150, 100));
+    await arrived;
+    assert.deepEqual(pair.serverFrames.plainWindowUpdates(), []);
+    // Crossing 16 KiB sends one update for everything consumed so far.
+    arrived = receive(receiver, 20 * 100);
+    await sendAll(sender, chunks(20, 100));
+    await arrived;
+    const updates = pair.serverFrames.plainWindowUpdates();
+    assert.equal(updates.length, 1);
+    assert.ok((updates[0] ?? 0) >= 16 * 1024, `granted ${updates[0]} bytes`);
+    // The stream's opening ACK still went out as Yamux sends it.
+    assert.ok(
+      pair.serverFrames.headers.some(
+        (header) => header.type === WINDOW_UPDATE && header.flags !== 0,
+      ),
+    );
+  });
+
+  it("grants frames of 16 KiB or more at once, as Yamux does", async () => {
+    const pair = muxerPair(batchWindowUpdates(plainYamux()));
+    const { sender, receiver } = await pair.open();
+    const arrived = receive(receiver, 4 * 32 * 1024);
+    await sendAll(sender, chunks(4, 32 * 1024));
+    await arrived;
+    assert.equal(pair.serverFrames.plainWindowUpdates().length, 4);
+  });
+
+  it("moves 2 MiB of small frames through a 256 KiB window intact", {
+    timeout: 20_000,
+  }, async () => {
+    const pair = muxerPair(batchWindowUpdates(plainYamux()));
+    const { sender, receiver } = await pair.open();
+    const sent = chunks(2 * 1024, 1024);
+    const arrived = receive(receiver, 1 + sent.length * 1024);
+    await sendAll(sender, sent);
+    const received = await arrived;
+    assert.deepEqual(received.subarray(1), new Uint8ArrayList(...sent).subarray());
+  });
+
+  it("resumes a sender that filled the window while the reader was paused", {
+    timeout: 20_000,
+  }, async () => {
+    const pair = muxerPair(batchWindowUpdates(plainYamux()));
+    const { sender, receiver } = await pair.open();
+    receiver.pause();
+    const sent = chunks(1024, 1024);
+    const sending = sendAll(sender, sent);
+    // The sender uses up the whole window (256 KiB) and gets no more while paused.
+    await pair.clientFrames.dataBytesWritten(256 * 1024);
+    assert.deepEqual(pair.serverFrames.plainWindowUpdates(), []);
+    const arrived = receive(receiver, 1 + sent.length * 1024);
+    receiver.resume();
+    await sending;
+    const received = await arrived;
+    assert.equal(received.byteLength, 1 + sent.length * 1024);
+  });
+
+  it("leaves a muxer that is not Yamux as it is", () => {
+    const muxer = { protocol: "/other" } as unknown as StreamMuxer;
+    const factory = batchWindowUpdates(() => ({
+      protocol: "/other",
+      createStreamMuxer: () => muxer,
+    }));
+    const created = factory({}).createStreamMuxer({} as never);
+    assert.equal(created, muxer);
+    assert.deepEqual(Object.keys(created), ["protocol"]);
+  });
+});
