@@ -5,8 +5,8 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import type { MethodImplSpec } from "@connectrpc/connect";
-import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import type { HandlerContext, MethodImplSpec } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import {
   invokeUnaryImplementation,
   transformInvokeImplementation,
@@ -24,7 +24,8 @@ import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
 import { createTrailer } from "../wire/status.ts";
-import { AbortRace } from "./abort-race.ts";
+import { type CallContext, createCallContext } from "./call-context.ts";
+import type { CallControl } from "./call-control.ts";
 import { CallInput, ProtocolViolation } from "./call-input.ts";
 import { remotePeerKey } from "./remote-peer.ts";
 import type { ServedMethod } from "./served-method.ts";
@@ -51,12 +52,11 @@ export async function serveCall(
   stream: Stream,
   connection: Connection,
   method: ServedMethod,
-  callController: AbortController,
+  control: CallControl,
 ): Promise<boolean> {
   const { spec } = method;
   const input = new CallInput(reader, spec.method.input, method.readMaxBytes, method.binaryOptions);
-  let context: ReturnType<typeof createHandlerContext> | undefined;
-  let race: AbortRace | undefined;
+  let call: CallContext | undefined;
   let headerSent = false;
   let error: ConnectError | undefined;
   // Unary and client-streaming calls answer one message: it leaves with the trailer.
@@ -65,7 +65,8 @@ export async function serveCall(
   const takeHeader = (): void => {
     if (!headerSent) {
       headerSent = true;
-      const metadata = context === undefined ? [] : headersToMetadata(context.responseHeader);
+      const header = call?.responseHeader();
+      const metadata = header === undefined ? [] : headersToMetadata(header);
       pending.push(
         metadata.length === 0
           ? EMPTY_RESPONSE_HEADER
@@ -77,11 +78,10 @@ export async function serveCall(
     }
   };
   try {
-    context = createContext(headerBody, stream, connection, method, callController);
-    const aborts = new AbortRace(context.signal);
-    race = aborts;
+    call = createContext(headerBody, stream, connection, method, control);
+    const { context } = call;
     if (method.requestGate !== undefined) {
-      await aborts.race(Promise.resolve(method.requestGate(context)));
+      await control.race(Promise.resolve(method.requestGate(context)));
     }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
       const output = spec.method.output;
@@ -105,19 +105,22 @@ export async function serveCall(
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
       // A single response is queued, never written here: emit() returns undefined.
-      const handlerContext = context;
-      const response = await aborts.race(
+      // Without interceptors the handler is called directly: Connect's
+      // wrapper reads every lazy part of the context and copies it.
+      const response = await control.race(
         readSingle(input, "unary").then((request) =>
-          invokeUnaryImplementation(spec, handlerContext, request, method.interceptors),
+          method.interceptors.length === 0
+            ? spec.impl(request, context)
+            : invokeUnaryImplementation(spec, context, request, method.interceptors),
         ),
       );
-      void emit(response);
+      void emit(response as MessageShape<DescMessage>);
     } else {
-      const output = await handlerOutput(spec, context, input, method, aborts);
+      const output = await handlerOutput(spec, context, input, method, control);
       const iterator = output[Symbol.asyncIterator]();
       try {
         for (;;) {
-          const result = await aborts.race(iterator.next());
+          const result = await control.race(iterator.next());
           if (result.done === true) {
             break;
           }
@@ -140,17 +143,15 @@ export async function serveCall(
       pending.length = headerSent ? 1 : 0;
     }
   } finally {
-    // Frees the deadline timer and the listeners on the shutdown signal. With
-    // a reason given, abort() skips building a DOMException on every call.
-    race?.dispose();
-    context?.abort(CALL_ENDED);
+    // Stops the deadline clock; the handler's signal, if it was made, aborts.
+    control.abort(CALL_ENDED);
   }
-  if (callController.signal.aborted) {
+  if (control.clientGone) {
     // The client reset or closed the stream: nobody is left to answer.
     return false;
   }
   takeHeader();
-  const trailer = createTrailer(context?.responseTrailer ?? new Headers(), error);
+  const trailer = createTrailer(call?.responseTrailer() ?? new Headers(), error);
   pending.push(
     error === undefined && trailer.metadata.length === 0
       ? OK_TRAILER
@@ -169,16 +170,15 @@ function createContext(
   stream: Stream,
   connection: Connection,
   method: ServedMethod,
-  callController: AbortController,
-): ReturnType<typeof createHandlerContext> {
+  control: CallControl,
+): CallContext {
   let timeoutMs: number | undefined;
-  let requestHeader: Headers;
+  let requestHeader: Headers | undefined;
   try {
-    if (headerBody.byteLength === 0) {
-      requestHeader = new Headers();
-    } else {
+    if (headerBody.byteLength !== 0) {
       const header = fromBinary(RequestHeaderSchema, headerBody);
-      requestHeader = metadataToHeaders(header.metadata);
+      // Built now, not on first use: invalid metadata fails the call here.
+      requestHeader = header.metadata.length === 0 ? undefined : metadataToHeaders(header.metadata);
       timeoutMs = header.timeoutMs;
     }
   } catch (reason) {
@@ -193,22 +193,19 @@ function createContext(
       Code.InvalidArgument,
     );
   }
+  control.startDeadline(timeoutMs);
   const values = createContextValues().set(remotePeerKey, {
     peerId: connection.remotePeer,
     remoteAddr: connection.remoteAddr,
     connection,
   });
-  return createHandlerContext({
-    service: method.spec.method.parent,
+  return createCallContext({
     method: method.spec.method,
-    protocolName: "p2prpc",
-    requestMethod: "POST",
     url: `${method.protocol}#${stream.id}`,
-    timeoutMs,
-    shutdownSignal: method.shutdownSignal,
-    requestSignal: callController.signal,
     requestHeader,
-    contextValues: values,
+    timeoutMs,
+    values,
+    control,
   });
 }
 
@@ -241,14 +238,14 @@ async function readSingle<I extends DescMessage>(
  */
 async function handlerOutput(
   spec: MethodImplSpec,
-  context: ReturnType<typeof createHandlerContext>,
+  context: HandlerContext,
   input: CallInput<DescMessage>,
   method: ServedMethod,
-  aborts: AbortRace,
+  control: CallControl,
 ): Promise<AsyncIterable<MessageShape<DescMessage>>> {
   if (method.interceptors.length === 0) {
     if (spec.kind === "server_streaming") {
-      const request = await aborts.race(readSingle(input, "server-streaming"));
+      const request = await control.race(readSingle(input, "server-streaming"));
       return spec.impl(request, context) as AsyncIterable<MessageShape<DescMessage>>;
     }
     if (spec.kind === "bidi_streaming") {

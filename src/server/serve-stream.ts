@@ -4,6 +4,7 @@ import { FramingError } from "../wire/frame-decoder.ts";
 import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { FrameWriter } from "../wire/frame-writer.ts";
+import { CallControl } from "./call-control.ts";
 import { serveCall } from "./serve-call.ts";
 import type { ServedMethod } from "./served-method.ts";
 
@@ -17,11 +18,11 @@ export async function serveStream(
   connection: Connection,
   method: ServedMethod,
 ): Promise<void> {
-  let callController: AbortController | undefined;
+  let control: CallControl | undefined;
   const reader = new FrameReader(stream, {
     maxPayloadBytes: method.readMaxBytes + 1,
     onEnd: (error) => {
-      callController?.abort(
+      control?.abortByClient(
         new ConnectError(
           error === undefined
             ? "client closed the stream during the call"
@@ -36,10 +37,13 @@ export async function serveStream(
   });
   const writer = new FrameWriter(stream);
   // A server shutting down closes streams that sit between calls; a call in
-  // progress ends first (with Unavailable) and the loop then stops.
+  // progress is aborted with the shutdown's reason (Unavailable), ends, and
+  // the loop then stops.
   const onShutdown = (): void => {
-    if (callController === undefined) {
+    if (control === undefined) {
       stream.close().catch(() => {});
+    } else {
+      control.abort(method.shutdownSignal.reason);
     }
   };
   method.shutdownSignal.addEventListener("abort", onShutdown);
@@ -55,7 +59,7 @@ export async function serveStream(
       if (first.type !== FrameType.RequestHeader) {
         throw new FramingError(`expected a REQUEST_HEADER frame, got type ${first.type}`);
       }
-      callController = new AbortController();
+      control = new CallControl();
       const reusable = await serveCall(
         first.body,
         reader,
@@ -63,9 +67,9 @@ export async function serveStream(
         stream,
         connection,
         method,
-        callController,
+        control,
       );
-      callController = undefined;
+      control = undefined;
       if (!reusable) {
         stream.abort(new FramingError("call ended in a state the stream cannot recover from"));
         return;
