@@ -172,22 +172,22 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
           contextValues: contextValues ?? createContextValues(),
           message,
         },
-        next: async (req) => {
+        next: async (req, control) => {
           const release = (done: CallStream): void => pool.give(protocol, done);
           const reused = pool.take(protocol);
           if (reused !== undefined) {
             try {
-              return await runUnaryOnStream(reused, req, deadline, callOptions, release);
+              return await runUnaryOnStream(reused, req, control, deadline, callOptions, release);
             } catch (error) {
               // The server closed the idle stream as the call left (shutdown,
               // idle close): the call never ran, so it goes on a new stream.
-              if (!isUnanswered(error) || req.signal.aborted) {
+              if (!isUnanswered(error) || (control?.aborted ?? req.signal.aborted)) {
                 throw error;
               }
             }
           }
           const call = await openStream(protocol, req.signal);
-          return runUnaryOnStream(call, req, deadline, callOptions, release);
+          return runUnaryOnStream(call, req, control, deadline, callOptions, release);
         },
       });
     },

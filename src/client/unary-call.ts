@@ -1,5 +1,6 @@
-import type { DescMessage } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import type { CallControl } from "../call-control.ts";
 import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
@@ -33,37 +34,43 @@ export function isUnanswered(error: unknown): boolean {
 export async function runUnaryOnStream<I extends DescMessage, O extends DescMessage>(
   call: CallStream,
   req: UnaryRequest<I, O>,
+  control: CallControl | undefined,
   deadline: number | undefined,
   options: ClientCallOptions,
   release: (call: CallStream) => void,
 ): Promise<UnaryResponse<I, O>> {
-  const unwatch = abortStreamOnSignal(call.stream, req.signal);
+  // With the call's own control, the answer is raced against it (no signal
+  // needed, none made); a request an interceptor replaced is watched through
+  // its signal.
+  const unwatch = control === undefined ? abortStreamOnSignal(call.stream, req.signal) : undefined;
   const response = new ResponseReader(
     call.reader,
     req.method.output,
     options.readMaxBytes,
     options.binaryOptions,
   );
+  const read = (): Promise<MessageShape<O> | undefined> =>
+    control === undefined ? response.next() : control.race(response.next());
   try {
     void call.writer.writeNow([
       encodeRequestHeader(req.header, deadline),
       ...requestMessageParts(req.method.input, req.message, options),
       END_OF_INPUT_FRAME,
     ]);
-    const message = await response.next();
+    const message = await read();
     if (message === undefined) {
       throw new ConnectError(
         "protocol error: missing output message for unary method",
         Code.Unimplemented,
       );
     }
-    if ((await response.next()) !== undefined) {
+    if ((await read()) !== undefined) {
       throw new ConnectError(
         "protocol error: received extra output message for unary method",
         Code.Unimplemented,
       );
     }
-    unwatch();
+    unwatch?.();
     release(call);
     return {
       stream: false,
@@ -74,9 +81,10 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
       trailer: response.trailer,
     };
   } catch (error) {
-    unwatch();
+    unwatch?.();
+    const reason = error instanceof Error ? error : new Error(String(error));
     if (response.unanswered) {
-      call.abort(error as Error);
+      call.abort(reason);
       const notStarted = new ConnectError(
         "the server closed the stream before the call started",
         Code.Unavailable,
@@ -88,7 +96,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
       // The server ended the call with an error status: the stream is sound.
       release(call);
     } else {
-      call.abort(error as Error);
+      call.abort(reason);
     }
     throw toConnectError(error, Code.Unknown);
   }

@@ -1,6 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { ContextValues, HandlerContext } from "@connectrpc/connect";
-import type { CallControl } from "./call-control.ts";
+import type { CallControl } from "../call-control.ts";
 
 /** What {@link createCallContext} builds a handler's context from. */
 export interface CallContextInit {

@@ -17,6 +17,7 @@ import {
   ResponseHeaderSchema,
   TrailerSchema,
 } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
+import type { CallControl } from "../call-control.ts";
 import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
 import { encodeMessage } from "../wire/encode-message.ts";
 import type { FrameReader } from "../wire/frame-reader.ts";
@@ -25,7 +26,6 @@ import type { FrameWriter } from "../wire/frame-writer.ts";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
 import { createTrailer } from "../wire/status.ts";
 import { type CallContext, createCallContext } from "./call-context.ts";
-import type { CallControl } from "./call-control.ts";
 import { CallInput, ProtocolViolation } from "./call-input.ts";
 import { remotePeerKey } from "./remote-peer.ts";
 import type { ServedMethod } from "./served-method.ts";

@@ -1,10 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Connection, Stream } from "@libp2p/interface";
+import { CallControl } from "../call-control.ts";
 import { FramingError } from "../wire/frame-decoder.ts";
 import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { FrameWriter } from "../wire/frame-writer.ts";
-import { CallControl } from "./call-control.ts";
 import { serveCall } from "./serve-call.ts";
 import type { ServedMethod } from "./served-method.ts";
 

@@ -14,6 +14,7 @@ import {
   EchoResponseSchema,
   EchoService,
 } from "../../gen/p2prpc/test/v1/test_pb.ts";
+import type { CallControl } from "../../src/call-control.ts";
 import { runUnary } from "../../src/client/run-unary.ts";
 
 type Req = UnaryRequest<typeof EchoRequestSchema, typeof EchoResponseSchema>;
@@ -22,7 +23,7 @@ type Res = UnaryResponse<typeof EchoRequestSchema, typeof EchoResponseSchema>;
 const method = EchoService.method.unary;
 
 function options(
-  next: (req: Req) => Promise<Res>,
+  next: (req: Req, control: CallControl | undefined) => Promise<Res>,
   extra: { interceptors?: Interceptor[]; signal?: AbortSignal; timeoutMs?: number } = {},
 ) {
   return {
@@ -130,5 +131,34 @@ describe("runUnary", () => {
       runUnary(options(answer, { interceptors: [throwing] })),
       (error: ConnectError) => error.code === Code.PermissionDenied,
     );
+  });
+
+  it("gives the transport the call's control for its own request, none for a replaced one", async () => {
+    let direct: CallControl | undefined;
+    await runUnary(
+      options((req, control) => {
+        direct = control;
+        return answer(req);
+      }),
+    );
+    assert.ok(direct !== undefined);
+    assert.equal(direct.aborted, true, "completed calls are aborted");
+    assert.equal((direct.reason as ConnectError).code, Code.Canceled);
+
+    let replaced: CallControl | undefined = direct;
+    let signal: AbortSignal | undefined;
+    const copying: Interceptor = (next) => (req) => next({ ...req, header: new Headers() });
+    await runUnary(
+      options(
+        (req, control) => {
+          replaced = control;
+          signal = req.signal;
+          return answer(req);
+        },
+        { interceptors: [copying] },
+      ),
+    );
+    assert.equal(replaced, undefined, "a copied request is watched through its signal");
+    assert.equal(signal?.aborted, true, "the copy's signal is the call's: aborted at the end");
   });
 });

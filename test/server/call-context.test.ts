@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createContextValues } from "@connectrpc/connect";
 import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
+import { CallControl } from "../../src/call-control.ts";
 import { createCallContext } from "../../src/server/call-context.ts";
-import { CallControl } from "../../src/server/call-control.ts";
 
 function callContext(init: { requestHeader?: Headers; timeoutMs?: number } = {}) {
   const control = new CallControl();

@@ -1,17 +1,19 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
 /**
- * How one served call ends early: the client resets or closes the stream,
- * the deadline passes, the server shuts down, or the call completes. Every
- * cause goes through {@link CallControl.abort}; the first reason sticks.
+ * How one call ends early, on either side. On the server: the client resets
+ * or closes the stream, the deadline passes, the server shuts down, or the
+ * call completes. On the client: the caller's signal aborts, the deadline
+ * passes, or the call settles. Every cause goes through
+ * {@link CallControl.abort}; the first reason sticks.
  *
- * It replaces the three linked `AbortController`s (and their listeners and
- * `abort` events) that Connect's `createHandlerContext` builds for every call:
- * the handler's `AbortSignal` is made only when something reads
+ * It replaces the linked `AbortController`s (with their listeners and `abort`
+ * events) that Connect builds for every call: the `AbortSignal` a handler or
+ * an interceptor sees is made only when something reads
  * {@link CallControl.signal}, and then carries the same reason, already
  * aborted if the call is over. Awaited steps of the call are raced against
  * the abort with {@link CallControl.race}, through one callback, not one
- * listener per message.
+ * listener per step.
  */
 export class CallControl {
   #aborted = false;
@@ -40,7 +42,7 @@ export class CallControl {
     return this.#reason;
   }
 
-  /** True when the client reset or closed the stream during the call: nobody is left to answer. */
+  /** Server side: true when the client reset or closed the stream during the call; nobody is left to answer. */
   get clientGone(): boolean {
     return this.#clientGone;
   }
@@ -76,7 +78,7 @@ export class CallControl {
     this.#controller?.abort(reason);
   }
 
-  /** Aborts the call because the client reset or closed the stream. */
+  /** Server side: aborts the call because the client reset or closed the stream. */
   abortByClient(reason: unknown): void {
     this.#clientGone = true;
     this.abort(reason);
