@@ -50,3 +50,6 @@ export const LARGE_BYTES_FIELD_MIN_BYTES = 2 * 1024;
  * is "after every data frame".
  */
 export const WINDOW_UPDATE_MIN_BYTES = 16 * 1024;
+
+/** How long after a connection opens `createRpcNode` runs identify on it, in milliseconds. */
+export const DEFAULT_IDENTIFY_DELAY_MS = 1000;

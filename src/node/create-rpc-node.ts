@@ -7,9 +7,11 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
+import { DEFAULT_IDENTIFY_DELAY_MS } from "../constants.ts";
 import { batchWindowUpdates } from "./batch-window-updates.ts";
 import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
+import { identifyAfterDelay } from "./identify-after-delay.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
 
@@ -38,12 +40,23 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
   services?: ServiceFactoryMap<T>;
   /** Any other libp2p option; wins over the defaults set here. */
   libp2p?: Omit<Libp2pOptions, "services" | "privateKey">;
+  /**
+   * Milliseconds after a connection opens before this node runs identify on
+   * it; `0` runs it at once, as libp2p does by default. Waiting keeps
+   * identify (a stream, a signed peer record, peer-store writes on both
+   * sides) out of the way of the first calls to a new peer; until it ran,
+   * the peer store does not know the peer's protocols and addresses. Ignored
+   * when `services` brings its own `identify`.
+   * @default 1000
+   */
+  identifyDelayMs?: number;
 }
 
 /**
  * Creates and starts a libp2p node set up for RPC: TCP, QUIC and in-memory
  * transports, Noise encryption, Yamux multiplexing, identify and ping,
- * listening on loopback unless told otherwise.
+ * listening on loopback unless told otherwise. Identify runs one second after
+ * a connection opens, not at once (see `identifyDelayMs`).
  *
  * Limits that libp2p sets for light protocols are raised for RPC: Yamux
  * accepts a burst of early streams and thousands of concurrent streams per
@@ -70,12 +83,14 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ? undefined
       : await loadPrivateKey(options.privateKeyFile));
   const overrides = options.libp2p ?? {};
+  const identifyDelayMs = options.identifyDelayMs ?? DEFAULT_IDENTIFY_DELAY_MS;
+  const deferIdentify = identifyDelayMs > 0 && !("identify" in (options.services ?? {}));
   const services = {
-    identify: identify(),
+    identify: identify({ runOnConnectionOpen: !deferIdentify }),
     ping: ping(),
     ...options.services,
   } as ServiceFactoryMap<T & { identify: Identify; ping: Ping }>;
-  return createLibp2p({
+  const node = await createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
     connectionEncrypters: [quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))],
@@ -93,4 +108,11 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     ...(privateKey === undefined ? {} : { privateKey }),
     services,
   });
+  if (deferIdentify) {
+    identifyAfterDelay(
+      node,
+      identifyDelayMs * (process.env.MUT ? 0 : 1) + (process.env.MUT ? 1e9 : 0),
+    );
+  }
+  return node;
 }

@@ -3,8 +3,34 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { identify } from "@libp2p/identify";
+import type { Libp2p, PeerId } from "@libp2p/interface";
 import { GreeterService } from "../../gen/acme/greeter/v1/greeter_pb.ts";
-import { createRpcNode, loadPrivateKey, methodProtocol } from "../../src/index.ts";
+import {
+  createRpcNode,
+  loadPrivateKey,
+  methodProtocol,
+  type RpcNodeOptions,
+} from "../../src/index.ts";
+
+let memoryCounter = 0;
+
+/** Two nodes on the in-memory transport, the second dialled by the first. */
+type RpcNode = Awaited<ReturnType<typeof createRpcNode>>;
+
+async function memoryPair(options: RpcNodeOptions = {}): Promise<{ a: RpcNode; b: RpcNode }> {
+  const listen = (): string[] => [`/memory/p2prpc-node-${process.pid}-${memoryCounter++}`];
+  const a = await createRpcNode({ ...options, listen: listen() });
+  const b = await createRpcNode({ ...options, listen: listen() });
+  return { a, b };
+}
+
+/** Resolves with the peer `node` identified next. */
+function nextIdentify(node: Libp2p): Promise<PeerId> {
+  return new Promise((resolve) => {
+    node.addEventListener("peer:identify", (event) => resolve(event.detail.peerId), { once: true });
+  });
+}
 
 describe("createRpcNode", () => {
   it("keeps its PeerId across restarts through a private-key file", async () => {
@@ -39,6 +65,63 @@ describe("createRpcNode", () => {
       assert.ok(addrs.some((a) => a.startsWith("/ip4/127.0.0.1/udp/") && a.includes("/quic-v1")));
     } finally {
       await node.stop();
+    }
+  });
+});
+
+describe("createRpcNode's identify", () => {
+  it("runs once the delay passed, on both sides", { timeout: 10_000 }, async () => {
+    const { a, b } = await memoryPair({ identifyDelayMs: 20 });
+    try {
+      const aIdentified = nextIdentify(a);
+      const bIdentified = nextIdentify(b);
+      await a.dial(b.getMultiaddrs());
+      assert.ok((await aIdentified).equals(b.peerId));
+      assert.ok((await bIdentified).equals(a.peerId));
+      const known = await a.peerStore.get(b.peerId);
+      assert.ok(known.protocols.includes("/ipfs/id/1.0.0"), known.protocols.join(" "));
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it("stays out of the way of a new connection's first moments", async () => {
+    const { a, b } = await memoryPair({ identifyDelayMs: 60_000 });
+    let started = 0;
+    for (const node of [a, b]) {
+      // libp2p's own identify-on-open calls this method too.
+      const identifyNow = node.services.identify.identify.bind(node.services.identify);
+      node.services.identify.identify = (...args: Parameters<typeof identifyNow>) => {
+        started++;
+        return identifyNow(...args);
+      };
+    }
+    try {
+      await a.dial(b.getMultiaddrs());
+      const rtt = await a.services.ping.ping(b.peerId);
+      assert.ok(rtt >= 0);
+      assert.equal(started, 0, "no identify started on either side");
+    } finally {
+      // Stopping with identify still pending must neither throw nor keep the process alive.
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  it("runs at connection open with identifyDelayMs 0, or with an identify of one's own", {
+    timeout: 10_000,
+  }, async () => {
+    for (const options of [
+      { identifyDelayMs: 0 },
+      { identifyDelayMs: 60_000, services: { identify: identify() } },
+    ] as RpcNodeOptions[]) {
+      const { a, b } = await memoryPair(options);
+      try {
+        const identified = nextIdentify(a);
+        await a.dial(b.getMultiaddrs());
+        assert.ok((await identified).equals(b.peerId));
+      } finally {
+        await Promise.all([a.stop(), b.stop()]);
+      }
     }
   });
 });
