@@ -27,16 +27,17 @@ const server = await createRpcNode({
   listen: ["/ip4/127.0.0.1/tcp/0"],
   services: {
     rpc: rpcServer({
-      routes: (router) => router.service(BenchService, benchServiceImpl(() => Promise.resolve())),
+      routes: (router) =>
+        router.service(
+          BenchService,
+          benchServiceImpl(() => Promise.resolve()),
+        ),
     }),
   },
 });
 const node = await createRpcNode({ listen: [] });
 const client = connectBenchClient(
-  createClient(
-    BenchService,
-    createLibp2pTransport({ libp2p: node, peer: server.getMultiaddrs() }),
-  ),
+  createClient(BenchService, createLibp2pTransport({ libp2p: node, peer: server.getMultiaddrs() })),
   async () => {},
 );
 const payload = new Uint8Array(32);
