@@ -12,6 +12,7 @@ import { batchWindowUpdates } from "./batch-window-updates.ts";
 import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { identifyAfterDelay } from "./identify-after-delay.ts";
+import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
 
@@ -93,7 +94,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const node = await createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
-    connectionEncrypters: [quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))],
+    connectionEncrypters: [
+      leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))),
+    ],
     streamMuxers: [
       batchWindowUpdates(
         yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
