@@ -1,6 +1,6 @@
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
-import { wrapEncrypter } from "./wrap-encrypter.ts";
+import { onSecuredConnection } from "./wrap-encrypter.ts";
 
 /** Largest Noise message, ciphertext and tag (`NOISE_MSG_MAX_LENGTH_BYTES` in `@libp2p/noise`). */
 const NOISE_MESSAGE_MAX_BYTES = 65535;
@@ -38,11 +38,7 @@ interface NoiseMessageStream {
 export function leanNoiseDecrypt<C>(
   factory: (components: C) => ConnectionEncrypter,
 ): (components: C) => ConnectionEncrypter {
-  return wrapEncrypter(factory, (secure) => async (connection, options) => {
-    const secured = await secure(connection, options);
-    decryptPartsInPlace(secured.connection);
-    return secured;
-  });
+  return onSecuredConnection(factory, decryptPartsInPlace);
 }
 
 function decryptPartsInPlace(connection: MessageStream): void {

@@ -1,5 +1,5 @@
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
-import { wrapEncrypter } from "./wrap-encrypter.ts";
+import { onSecuredConnection } from "./wrap-encrypter.ts";
 
 /** What `@libp2p/noise`'s encrypted stream exposes and this module relies on. */
 interface NoiseMessageStream {
@@ -26,11 +26,7 @@ type LengthDecoder = ((data: { byteLength: number }) => number) & { bytes?: numb
 export function quietNoiseDecoder<C>(
   factory: (components: C) => ConnectionEncrypter,
 ): (components: C) => ConnectionEncrypter {
-  return wrapEncrypter(factory, (secure) => async (connection, options) => {
-    const secured = await secure(connection, options);
-    quietLengthDecoder(secured.connection);
-    return secured;
-  });
+  return onSecuredConnection(factory, quietLengthDecoder);
 }
 
 function quietLengthDecoder(connection: MessageStream): void {

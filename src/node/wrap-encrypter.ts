@@ -1,4 +1,4 @@
-import type { ConnectionEncrypter } from "@libp2p/interface";
+import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 
 type Secure = ConnectionEncrypter["secureInbound"];
 
@@ -16,4 +16,19 @@ export function wrapEncrypter<C>(
     encrypter.secureOutbound = wrap(encrypter.secureOutbound.bind(encrypter));
     return encrypter;
   };
+}
+
+/**
+ * Wraps a connection encrypter factory so that `onSecured` sees every
+ * connection it secures, both directions, before libp2p uses it.
+ */
+export function onSecuredConnection<C>(
+  factory: (components: C) => ConnectionEncrypter,
+  onSecured: (connection: MessageStream) => void,
+): (components: C) => ConnectionEncrypter {
+  return wrapEncrypter(factory, (secure) => async (connection, options) => {
+    const secured = await secure(connection, options);
+    onSecured(secured.connection);
+    return secured;
+  });
 }
