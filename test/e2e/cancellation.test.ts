@@ -65,11 +65,16 @@ for (const kind of TRANSPORTS) {
       await waitFor(() => serverStreams(protocol) === 0, "the server to free the stream");
     });
 
-    it("a signal aborted before the call starts fails it at once", async () => {
-      const code = await codeOf(
-        pair.echo.unary({ text: "never" }, { signal: AbortSignal.abort() }),
-      );
+    it("a signal aborted before the call starts fails it at once, sending nothing", async () => {
+      // A pooled stream exists: the cancelled call would take it.
+      await pair.echo.unary({ text: `before-${kind}` });
+      const never = `never-${kind}`;
+      const code = await codeOf(pair.echo.unary({ text: never }, { signal: AbortSignal.abort() }));
       assert.equal(code, Code.Canceled);
+      // The next call runs on the same stream; the server reads its calls in
+      // order, so had the cancelled one been sent, it would have seen it first.
+      assert.equal((await pair.echo.unary({ text: `after-${kind}` })).text, `after-${kind}`);
+      assert.equal(pair.probe.signals.has(never), false);
     });
 
     it("a failing request iterable fails the call and tells the server", async () => {
