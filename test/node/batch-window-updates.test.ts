@@ -6,6 +6,7 @@ import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
 import { Uint8ArrayList } from "uint8arraylist";
 import { batchWindowUpdates } from "../../src/index.ts";
+import { receiveBytes } from "../helpers/receive-bytes.ts";
 
 const WINDOW_UPDATE = 1;
 const HEADER_BYTES = 12;
@@ -107,21 +108,6 @@ function muxerPair(factory: (components: object) => StreamMuxerFactory): Pair {
 const plainYamux = (): ((components: object) => StreamMuxerFactory) =>
   yamux({ enableKeepAlive: false }) as (components: object) => StreamMuxerFactory;
 
-/** Collects what a stream receives until `bytes` have arrived. */
-function receive(stream: Stream, bytes: number): Promise<Uint8ArrayList> {
-  const received = new Uint8ArrayList();
-  return new Promise((resolve) => {
-    const onMessage = (event: { data: Uint8Array | Uint8ArrayList }): void => {
-      received.append(event.data);
-      if (received.byteLength >= bytes) {
-        stream.removeEventListener("message", onMessage);
-        resolve(received);
-      }
-    };
-    stream.addEventListener("message", onMessage);
-  });
-}
-
 /** Sends `chunks` in order, waiting for `drain` whenever the stream asks to. */
 async function sendAll(stream: Stream, chunks: Uint8Array[]): Promise<void> {
   for (const chunk of chunks) {
@@ -139,7 +125,7 @@ describe("batchWindowUpdates", () => {
   it("plain Yamux grants window back after every data frame (what the wrapper changes)", async () => {
     const pair = muxerPair(plainYamux());
     const { sender, receiver } = await pair.open();
-    const arrived = receive(receiver, 100 * 100);
+    const arrived = receiveBytes(receiver, 100 * 100);
     await sendAll(sender, chunks(100, 100));
     await arrived;
     assert.ok(
@@ -152,12 +138,12 @@ describe("batchWindowUpdates", () => {
     const pair = muxerPair(batchWindowUpdates(plainYamux()));
     const { sender, receiver } = await pair.open();
     // 1 byte sent by open(), then 15 KiB in 100-byte frames: below the threshold.
-    let arrived = receive(receiver, 150 * 100);
+    let arrived = receiveBytes(receiver, 150 * 100);
     await sendAll(sender, chunks(150, 100));
     await arrived;
     assert.deepEqual(pair.serverFrames.plainWindowUpdates(), []);
     // Crossing 16 KiB sends one update for everything consumed so far.
-    arrived = receive(receiver, 20 * 100);
+    arrived = receiveBytes(receiver, 20 * 100);
     await sendAll(sender, chunks(20, 100));
     await arrived;
     const updates = pair.serverFrames.plainWindowUpdates();
@@ -174,7 +160,7 @@ describe("batchWindowUpdates", () => {
   it("grants frames of 16 KiB or more at once, as Yamux does", async () => {
     const pair = muxerPair(batchWindowUpdates(plainYamux()));
     const { sender, receiver } = await pair.open();
-    const arrived = receive(receiver, 4 * 32 * 1024);
+    const arrived = receiveBytes(receiver, 4 * 32 * 1024);
     await sendAll(sender, chunks(4, 32 * 1024));
     await arrived;
     assert.equal(pair.serverFrames.plainWindowUpdates().length, 4);
@@ -186,7 +172,7 @@ describe("batchWindowUpdates", () => {
     const pair = muxerPair(batchWindowUpdates(plainYamux()));
     const { sender, receiver } = await pair.open();
     const sent = chunks(2 * 1024, 1024);
-    const arrived = receive(receiver, 1 + sent.length * 1024);
+    const arrived = receiveBytes(receiver, 1 + sent.length * 1024);
     await sendAll(sender, sent);
     const received = await arrived;
     assert.deepEqual(received.subarray(1), new Uint8ArrayList(...sent).subarray());
@@ -203,7 +189,7 @@ describe("batchWindowUpdates", () => {
     // The sender uses up the whole window (256 KiB) and gets no more while paused.
     await pair.clientFrames.dataBytesWritten(256 * 1024);
     assert.deepEqual(pair.serverFrames.plainWindowUpdates(), []);
-    const arrived = receive(receiver, 1 + sent.length * 1024);
+    const arrived = receiveBytes(receiver, 1 + sent.length * 1024);
     receiver.resume();
     await sending;
     const received = await arrived;

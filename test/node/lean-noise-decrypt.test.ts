@@ -1,69 +1,26 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { generateKeyPair } from "@libp2p/crypto/keys";
-import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
-import { defaultLogger } from "@libp2p/logger";
-import { noise } from "@libp2p/noise";
-import { peerIdFromPrivateKey } from "@libp2p/peer-id";
-import { multiaddrConnectionPair } from "@libp2p/utils";
+import type { MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
-import { cachedKeyCrypto } from "../../src/index.ts";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
+import { noisePair } from "../helpers/noise-pair.ts";
+import { receiveBytes } from "../helpers/receive-bytes.ts";
 
-type Encrypter = (components: never) => ConnectionEncrypter;
 type Chunk = Uint8Array | Uint8ArrayList;
 type DecryptFn = (ciphertext: Chunk, dst?: Uint8Array) => Chunk;
-
-async function encrypter(wrap: (factory: Encrypter) => Encrypter): Promise<ConnectionEncrypter> {
-  const privateKey = await generateKeyPair("Ed25519");
-  const factory = wrap(noise({ crypto: cachedKeyCrypto }) as Encrypter);
-  return factory({
-    privateKey,
-    peerId: peerIdFromPrivateKey(privateKey),
-    logger: defaultLogger(),
-    upgrader: { getStreamMuxers: () => new Map() },
-  } as never);
-}
-
-/** Two Noise-secured ends of an in-memory connection pair. */
-async function securedPair(
-  wrap: (factory: Encrypter) => Encrypter,
-): Promise<{ sender: MessageStream; receiver: MessageStream }> {
-  const [outbound, inbound] = multiaddrConnectionPair();
-  const [a, b] = await Promise.all([encrypter(wrap), encrypter(wrap)]);
-  const [out, inb] = await Promise.all([
-    a.secureOutbound(outbound, { skipStreamMuxerNegotiation: true }),
-    b.secureInbound(inbound, { skipStreamMuxerNegotiation: true }),
-  ]);
-  return { sender: out.connection, receiver: inb.connection };
-}
-
-function received(stream: MessageStream, bytes: number): Promise<Uint8Array> {
-  const all = new Uint8ArrayList();
-  return new Promise((resolve) => {
-    const onMessage = (event: { data: Uint8Array | Uint8ArrayList }): void => {
-      all.append(event.data);
-      if (all.byteLength >= bytes) {
-        stream.removeEventListener("message", onMessage);
-        resolve(all.subarray());
-      }
-    };
-    stream.addEventListener("message", onMessage);
-  });
-}
 
 const SIZES = [1, 500, 599, 600, 601, 1200, 64 * 1024, 65_519, 65_520, 200 * 1024];
 
 describe("leanNoiseDecrypt", () => {
   it("replaces Noise's decrypt on a real Noise connection", async () => {
-    const { receiver } = await securedPair((factory) => leanNoiseDecrypt(factory));
+    const { receiver } = await noisePair((factory) => leanNoiseDecrypt(factory));
     const own = Object.getOwnPropertyDescriptor(receiver, "decrypt");
     assert.ok(own !== undefined && typeof own.value === "function", "decrypt was replaced");
   });
 
   for (const split of [false, true]) {
     it(`delivers every message intact, ${split ? "each arriving in many pieces" : "each in one piece"}`, async () => {
-      const { sender, receiver } = await securedPair((factory) => leanNoiseDecrypt(factory));
+      const { sender, receiver } = await noisePair((factory) => leanNoiseDecrypt(factory));
       // Records what the cipher is given: in parts (a list) or whole, and whether with a destination.
       const handshake = (receiver as unknown as { handshake: { decrypt: DecryptFn } }).handshake;
       const decryptMessage = handshake.decrypt;
@@ -74,14 +31,14 @@ describe("leanNoiseDecrypt", () => {
       };
       for (const size of SIZES) {
         const data = new Uint8Array(size).map((_, i) => (i * 7 + size) & 0xff);
-        const arrived = received(receiver, size);
+        const arrived = receiveBytes(receiver, size);
         if (split) {
           // A message in parts reaches decrypt() as a list, the case changed here.
           sender.send(new Uint8ArrayList(data.subarray(0, size >> 1), data.subarray(size >> 1)));
         } else {
           sender.send(data);
         }
-        assert.deepEqual(new Uint8Array(await arrived), data, `${size} bytes`);
+        assert.deepEqual(new Uint8Array((await arrived).subarray()), data, `${size} bytes`);
       }
       assert.ok(!seen.includes("list+dst"), "a message in parts is never copied for a destination");
       if (split) {

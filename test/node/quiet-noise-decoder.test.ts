@@ -4,6 +4,10 @@ import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { Uint8ArrayList } from "uint8arraylist";
 import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
+import { noisePair } from "../helpers/noise-pair.ts";
+import { receiveBytes } from "../helpers/receive-bytes.ts";
+
+type LengthDecoder = (data: Uint8ArrayList) => number;
 
 /** Like @libp2p/noise's uint16BEDecode: throws a RangeError below 2 bytes. */
 const uint16BEDecode = Object.assign(
@@ -76,5 +80,20 @@ describe("quietNoiseDecoder", () => {
     const none = {};
     await secure(none);
     assert.deepEqual(none, {});
+  });
+
+  it("applies to a real Noise connection, which still carries every message", async () => {
+    const { sender, receiver } = await noisePair((factory) => quietNoiseDecoder(factory));
+    // If @libp2p/noise changed shape, the wrapper would switch itself off: this fails then.
+    const { lengthDecoder } = (receiver as unknown as { decoder: { lengthDecoder: LengthDecoder } })
+      .decoder;
+    assert.doesNotThrow(() => lengthDecoder(new Uint8ArrayList(Uint8Array.of(1))));
+    assert.equal(lengthDecoder(new Uint8ArrayList(Uint8Array.of(1))), 0);
+    for (const size of [1, 100, 70_000]) {
+      const data = new Uint8Array(size).fill(size & 0xff);
+      const arrived = receiveBytes(receiver, size);
+      sender.send(data);
+      assert.equal((await arrived).byteLength, size);
+    }
   });
 });
