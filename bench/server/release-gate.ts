@@ -1,25 +1,22 @@
 /**
  * Holds server streams of workload h after their first message until the
- * benchmark releases them all at once; then re-arms for the next cell.
+ * benchmark releases them all at once. (h) runs in a server process of its
+ * own, so the gate opens once and stays open: a stream that reaches it after
+ * the release passes at once instead of waiting for a release that never
+ * comes.
  */
 export class ReleaseGate {
-  #release: () => void = () => {};
-  #released: Promise<void> = this.#arm();
+  #open: () => void = () => {};
+  readonly #opened = new Promise<void>((resolve) => {
+    this.#open = resolve;
+  });
 
-  #arm(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#release = resolve;
-    });
-  }
-
-  /** Resolves at the next `release()`. */
+  /** Resolves once `release()` was called, at once if it already was. */
   wait(): Promise<void> {
-    return this.#released;
+    return this.#opened;
   }
 
   release(): void {
-    const release = this.#release;
-    this.#released = this.#arm();
-    release();
+    this.#open();
   }
 }
