@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+describe("the README's demo (npm run demo)", () => {
+  it("runs two peer processes through every kind of call and ends cleanly", {
+    timeout: 60_000,
+  }, async () => {
+    const child = spawn(
+      process.execPath,
+      ["--conditions=p2prpc-source", "examples/demo/run-demo.ts"],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const [code] = (await once(child, "exit")) as [number | null];
+    assert.equal(code, 0, output);
+    assert.match(output, /client over TCP\s*: ok/);
+    assert.match(output, /client over QUIC\s*: ok/);
+    assert.match(output, /server\s*: exited with code 0/);
+  });
+});
