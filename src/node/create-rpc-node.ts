@@ -112,10 +112,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     services,
   });
   if (deferIdentify) {
-    identifyAfterDelay(
-      node,
-      identifyDelayMs * (process.env.MUT ? 0 : 1) + (process.env.MUT ? 1e9 : 0),
-    );
+    identifyAfterDelay(node, identifyDelayMs);
   }
   return node;
 }
