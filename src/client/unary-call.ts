@@ -39,14 +39,14 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
   options: ClientCallOptions,
   release: (call: CallStream) => void,
 ): Promise<UnaryResponse<I, O>> {
-  // With the call's own control, the answer is raced against it (no signal
-  // needed, none made); a request an interceptor replaced is watched through
-  // its signal.
   if (control?.aborted === true) {
     // Cancelled before anything was sent: the stream is untouched and goes back.
     release(call);
     throw control.reason;
   }
+  // With the call's own control, the answer is raced against it (no signal
+  // needed, none made); a request an interceptor replaced is watched through
+  // its signal.
   const unwatch = control === undefined ? abortStreamOnSignal(call.stream, req.signal) : undefined;
   const response = new ResponseReader(
     call.reader,

@@ -151,12 +151,7 @@ export async function serveCall(
     return false;
   }
   takeHeader();
-  const trailer = createTrailer(call?.responseTrailer() ?? new Headers(), error);
-  pending.push(
-    error === undefined && trailer.metadata.length === 0
-      ? OK_TRAILER
-      : encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer)),
-  );
+  pending.push(trailerFrame(call?.responseTrailer(), error));
   try {
     void writer.writeNow(pending);
   } catch {
@@ -207,6 +202,21 @@ function createContext(
     values,
     control,
   });
+}
+
+/**
+ * The TRAILER frame: the prebuilt OK one when there is neither an error nor
+ * trailer metadata (nothing is built for a handler that never touched its
+ * trailer).
+ */
+function trailerFrame(header: Headers | undefined, error: ConnectError | undefined): Uint8Array {
+  if (error === undefined && header === undefined) {
+    return OK_TRAILER;
+  }
+  const trailer = createTrailer(header ?? new Headers(), error);
+  return error === undefined && trailer.metadata.length === 0
+    ? OK_TRAILER
+    : encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer));
 }
 
 /** The one request message of a unary or server-streaming call, as Connect checks it. */

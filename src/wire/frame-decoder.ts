@@ -184,7 +184,7 @@ export class FrameDecoder {
   #take(count: number): Uint8Array {
     const first = this.#chunks[this.#head];
     if (first === undefined || count === 0) {
-      return new Uint8Array(0);
+      return EMPTY;
     }
     if (first.byteLength - this.#offset >= count) {
       const view = first.subarray(this.#offset, this.#offset + count);
