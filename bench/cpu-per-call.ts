@@ -1,6 +1,6 @@
 /**
  * CPU time per call with client and server in one process, over TCP on
- * loopback: `node bench/cpu-per-call.ts [unary|ping-pong] [runs]`.
+ * loopback: `node bench/cpu-per-call.ts [unary|ping-pong] [windows]`.
  *
  * The two-process harness measures what users see, but on a small VM its
  * figures move by ±15% from run to run, mostly with how the two processes
@@ -8,38 +8,26 @@
  * call (user + system, both sides) is a steadier yardstick for a change to
  * the per-call path: run it on the old and the new code alternately and
  * compare medians. It prints one line per measured window (1.5 s each, after
- * one warm-up window) and the median over all of them.
+ * one warm-up window) and the median over all of them. Server and client are
+ * the harness's own p2prpc TCP system (`bench/systems/p2prpc.ts`).
  */
-import { createClient } from "@connectrpc/connect";
-import { BenchService } from "../gen/p2prpc/bench/v1/bench_pb.ts";
-import { createLibp2pTransport, createRpcNode, rpcServer } from "../src/index.ts";
-import { benchServiceImpl } from "./systems/bench-service-impl.ts";
-import { connectBenchClient } from "./systems/connect-bench-client.ts";
+import { median } from "./stats.ts";
+import { p2prpcSystem } from "./systems/p2prpc.ts";
 
 const WINDOW_MS = 1500;
+const USAGE = "usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows ≥ 1]";
 const mode = process.argv[2] ?? "unary";
 const windows = Number(process.argv[3] ?? 3);
-if (mode !== "unary" && mode !== "ping-pong") {
-  throw new Error(`usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows]`);
+if ((mode !== "unary" && mode !== "ping-pong") || !Number.isInteger(windows) || windows < 1) {
+  throw new Error(USAGE);
 }
 
-const server = await createRpcNode({
-  listen: ["/ip4/127.0.0.1/tcp/0"],
-  services: {
-    rpc: rpcServer({
-      routes: (router) =>
-        router.service(
-          BenchService,
-          benchServiceImpl(() => Promise.resolve()),
-        ),
-    }),
-  },
+const system = p2prpcSystem("tcp");
+const server = await system.startServer({
+  tls: undefined,
+  waitForRelease: () => Promise.resolve(),
 });
-const node = await createRpcNode({ listen: [] });
-const client = connectBenchClient(
-  createClient(BenchService, createLibp2pTransport({ libp2p: node, peer: server.getMultiaddrs() })),
-  async () => {},
-);
+const client = await system.createClient({ server, tls: undefined }).connect();
 const payload = new Uint8Array(32);
 const pingPong = mode === "ping-pong" ? await client.openPingPong() : undefined;
 const call = (): Promise<void> =>
@@ -64,7 +52,8 @@ for (let window = 0; window <= windows; window++) {
     );
   }
 }
-perCall.sort((a, b) => a - b);
-console.log(`median: ${perCall[Math.floor((perCall.length - 1) / 2)]?.toFixed(1)} µs CPU per call`);
+console.log(`median: ${median(perCall).toFixed(1)} µs CPU per call`);
 await pingPong?.close();
-await Promise.all([node.stop(), server.stop()]);
+await client.close();
+// The server runs until its process ends, as in the harness.
+process.exit(0);

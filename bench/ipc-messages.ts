@@ -82,7 +82,7 @@ export function takeSnapshot(gc: boolean): ServerSnapshot {
 }
 
 /** Runs a full GC twice when the process was started with --expose-gc. */
-export function collectGarbage(): void {
+function collectGarbage(): void {
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();

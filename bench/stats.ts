@@ -11,7 +11,7 @@ export function median(values: readonly number[]): number {
 }
 
 /** The `p`-th percentile (0–100) of sorted values, nearest-rank. */
-export function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
+function percentileOfSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) {
     return Number.NaN;
   }
