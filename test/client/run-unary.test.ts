@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { getEventListeners } from "node:events";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -160,5 +161,16 @@ describe("runUnary", () => {
     );
     assert.equal(replaced, undefined, "a copied request is watched through its signal");
     assert.equal(signal?.aborted, true, "the copy's signal is the call's: aborted at the end");
+  });
+
+  it("stops listening to the caller's signal once the call is over", async () => {
+    const caller = new AbortController();
+    for (let i = 0; i < 3; i++) {
+      await runUnary(options(answer, { signal: caller.signal }));
+    }
+    await assert.rejects(
+      runUnary(options(() => Promise.reject(new Error("failed")), { signal: caller.signal })),
+    );
+    assert.equal(getEventListeners(caller.signal, "abort").length, 0);
   });
 });

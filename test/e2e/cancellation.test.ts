@@ -68,12 +68,15 @@ for (const kind of TRANSPORTS) {
     it("a signal aborted before the call starts fails it at once, sending nothing", async () => {
       // A pooled stream exists: the cancelled call would take it.
       await pair.echo.unary({ text: `before-${kind}` });
+      const protocol = methodProtocol(EchoService.method.unary);
+      const streams = pair.serverStreamIds(protocol);
       const never = `never-${kind}`;
       const code = await codeOf(pair.echo.unary({ text: never }, { signal: AbortSignal.abort() }));
       assert.equal(code, Code.Canceled);
       // The next call runs on the same stream; the server reads its calls in
       // order, so had the cancelled one been sent, it would have seen it first.
       assert.equal((await pair.echo.unary({ text: `after-${kind}` })).text, `after-${kind}`);
+      assert.deepEqual(pair.serverStreamIds(protocol), streams, "the same stream, never reset");
       assert.equal(pair.probe.signals.has(never), false);
     });
 

@@ -13,7 +13,8 @@ describe("the README's demo (npm run demo)", () => {
     const child = spawn(
       process.execPath,
       ["--conditions=p2prpc-source", "examples/demo/run-demo.ts"],
-      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+      // Killed (with the peers it started) if it hangs past the test's own timeout.
+      { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], signal: AbortSignal.timeout(55_000) },
     );
     let output = "";
     child.stdout.on("data", (chunk: Buffer) => {
@@ -22,6 +23,7 @@ describe("the README's demo (npm run demo)", () => {
     child.stderr.on("data", (chunk: Buffer) => {
       output += chunk.toString();
     });
+    child.on("error", () => {}); // an abort is reported by the exit code below
     const [code] = (await once(child, "exit")) as [number | null];
     assert.equal(code, 0, output);
     assert.match(output, /client over TCP\s*: ok/);

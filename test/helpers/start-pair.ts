@@ -16,10 +16,15 @@ export type TransportKind = (typeof TRANSPORTS)[number];
 
 let memoryCounter = 0;
 
+/** A fresh in-memory listen address, unique in this process. */
+export function memoryListen(): string[] {
+  return [`/memory/p2prpc-test-${process.pid}-${memoryCounter++}`];
+}
+
 function listenFor(kind: TransportKind): string[] {
   switch (kind) {
     case "memory":
-      return [`/memory/p2prpc-test-${process.pid}-${memoryCounter++}`];
+      return memoryListen();
     case "tcp":
       return ["/ip4/127.0.0.1/tcp/0"];
     case "quic":

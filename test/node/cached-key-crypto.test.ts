@@ -51,10 +51,12 @@ describe("cachedKeyCrypto", () => {
       assert.deepEqual(
         flat(cachedKeyCrypto.chaCha20Poly1305Decrypt(sealed, nonce, ad, k)),
         Uint8Array.from(plaintext),
+        `${size} bytes`,
       );
       assert.deepEqual(
         flat(cachedKeyCrypto.chaCha20Poly1305Decrypt(pieces(sealed), nonce, ad, k)),
         Uint8Array.from(plaintext),
+        `${size} bytes in pieces`,
       );
     }
   });

@@ -146,7 +146,7 @@ describe("corkTcpWrites", () => {
     }
   });
 
-  it("never holds a high-water mark's worth: the socket reports a full buffer only as uncorked", async () => {
+  it("never holds a high-water mark's worth of messages in a corked socket", async () => {
     const connection = new FakeTcpConnection(client);
     await secured(connection);
     const count = Math.ceil((2 * client.writableHighWaterMark) / 64);

@@ -12,16 +12,14 @@ import {
   methodProtocol,
   type RpcNodeOptions,
 } from "../../src/index.ts";
+import { memoryListen } from "../helpers/start-pair.ts";
 
-let memoryCounter = 0;
-
-/** Two nodes on the in-memory transport, the second dialled by the first. */
 type RpcNode = Awaited<ReturnType<typeof createRpcNode>>;
 
+/** Two nodes on the in-memory transport, not connected yet. */
 async function memoryPair(options: RpcNodeOptions = {}): Promise<{ a: RpcNode; b: RpcNode }> {
-  const listen = (): string[] => [`/memory/p2prpc-node-${process.pid}-${memoryCounter++}`];
-  const a = await createRpcNode({ ...options, listen: listen() });
-  const b = await createRpcNode({ ...options, listen: listen() });
+  const a = await createRpcNode({ ...options, listen: memoryListen() });
+  const b = await createRpcNode({ ...options, listen: memoryListen() });
   return { a, b };
 }
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
+import { secureThrough } from "../helpers/secure-through.ts";
 
 type Chunk = Uint8Array | Uint8ArrayList;
 type DecryptFn = (ciphertext: Chunk, dst?: Uint8Array) => Chunk;
@@ -48,14 +48,12 @@ describe("leanNoiseDecrypt", () => {
   }
 
   it("leaves a connection that is not Noise's as it is", async () => {
-    const connection = { decrypt: undefined } as unknown as MessageStream;
-    const factory = leanNoiseDecrypt(() => ({
-      protocol: "/other",
-      secureInbound: async () => ({ connection }) as never,
-      secureOutbound: async () => ({ connection }) as never,
-    }));
-    const secured = await factory({}).secureOutbound({} as MessageStream);
-    assert.equal(secured.connection, connection);
-    assert.deepEqual(Object.keys(connection), ["decrypt"]);
+    const decrypt = (chunk: Chunk): Chunk => chunk;
+    // No decrypt at all, and a decrypt without Noise's handshake beside it.
+    for (const connection of [{}, { decrypt }] as { decrypt?: typeof decrypt }[]) {
+      const original = connection.decrypt;
+      assert.equal(await secureThrough(leanNoiseDecrypt, connection), connection);
+      assert.equal(connection.decrypt, original);
+    }
   });
 });

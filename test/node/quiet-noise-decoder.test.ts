@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { Uint8ArrayList } from "uint8arraylist";
 import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
+import { secureThrough } from "../helpers/secure-through.ts";
 
 type LengthDecoder = (data: Uint8ArrayList) => number;
 
@@ -28,14 +28,7 @@ function noiseLikeStream(): { decoder: LengthPrefixedDecoder } {
 }
 
 async function secure(connection: object): Promise<void> {
-  const encrypter = quietNoiseDecoder(
-    (): ConnectionEncrypter => ({
-      protocol: "/noise",
-      secureInbound: async () => ({ connection }) as never,
-      secureOutbound: async () => ({ connection }) as never,
-    }),
-  )({});
-  await encrypter.secureOutbound({} as MessageStream);
+  await secureThrough(quietNoiseDecoder, connection);
 }
 
 /** Noise-framed messages: 2-byte big-endian length, then the bytes. */
