@@ -78,7 +78,7 @@ async function serverStreamOn(
   const finished = new Promise<void>((resolve) => {
     feedFrames(
       stream,
-      new FrameSplitter((_, length) => (length === 0 ? resolve() : onMessage(length)), false),
+      new FrameSplitter((body) => (body.byteLength === 0 ? resolve() : onMessage(body.byteLength))),
     );
   });
   stream.send(encodeStreamRequest(request));

@@ -136,9 +136,8 @@ export function nodeNetSystem(): SystemModule {
               const socket = await connectSocket(server.address, MODE_STREAM);
               try {
                 await new Promise<void>((resolve, reject) => {
-                  const splitter = new FrameSplitter(
-                    (_, length) => (length === 0 ? resolve() : onMessage(length)),
-                    false,
+                  const splitter = new FrameSplitter((body) =>
+                    body.byteLength === 0 ? resolve() : onMessage(body.byteLength),
                   );
                   socket.on("data", (chunk: Buffer) => splitter.push(chunk));
                   socket.on("error", reject);

@@ -21,12 +21,12 @@ const EMPTY = new Uint8Array(0);
 export const END_FRAME: Uint8Array = encodeFrame(EMPTY);
 
 /**
- * Splits incoming chunks into frames. With `keepBodies` false, bodies are
- * never assembled and `onFrame` gets only their length (counting bulk data).
+ * Splits incoming chunks into frames and hands each body to `onFrame` as one
+ * array, as an application needs it: a view when the body arrived in one
+ * chunk, a copy joining the parts when it did not (as p2prpc's decoder does).
  */
 export class FrameSplitter {
-  readonly #onFrame: (body: Uint8Array, length: number) => void;
-  readonly #keepBodies: boolean;
+  readonly #onFrame: (body: Uint8Array) => void;
   /** Body length of the frame being read; -1 while reading a prefix. */
   #length = -1;
   #prefix = 0;
@@ -34,9 +34,8 @@ export class FrameSplitter {
   #have = 0;
   #parts: Uint8Array[] = [];
 
-  constructor(onFrame: (body: Uint8Array, length: number) => void, keepBodies = true) {
+  constructor(onFrame: (body: Uint8Array) => void) {
     this.#onFrame = onFrame;
-    this.#keepBodies = keepBodies;
   }
 
   push(chunk: Uint8Array): void {
@@ -60,9 +59,7 @@ export class FrameSplitter {
         continue;
       }
       const take = Math.min(this.#length - this.#have, chunk.byteLength - offset);
-      if (this.#keepBodies) {
-        this.#parts.push(chunk.subarray(offset, offset + take));
-      }
+      this.#parts.push(chunk.subarray(offset, offset + take));
       this.#have += take;
       offset += take;
       if (this.#have === this.#length) {
@@ -72,11 +69,10 @@ export class FrameSplitter {
   }
 
   #emit(): void {
-    const length = this.#length;
     const body = this.#parts.length === 0 ? EMPTY : concatFrames(this.#parts);
     this.#parts = [];
     this.#length = -1;
-    this.#onFrame(body, length);
+    this.#onFrame(body);
   }
 }
 
