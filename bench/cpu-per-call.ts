@@ -1,6 +1,6 @@
 /**
- * CPU time per call with client and server in one process, over TCP on
- * loopback: `node bench/cpu-per-call.ts [unary|ping-pong] [windows]`.
+ * CPU time per call with client and server in one process, over loopback:
+ * `node bench/cpu-per-call.ts [unary|ping-pong] [windows] [system]`.
  *
  * The two-process harness measures what users see, but on a small VM its
  * figures move by ±15% from run to run, mostly with how the two processes
@@ -9,20 +9,32 @@
  * the per-call path: run it on the old and the new code alternately and
  * compare medians. It prints one line per measured window (1.5 s each, after
  * one warm-up window) and the median over all of them. Server and client are
- * the harness's own p2prpc TCP system (`bench/systems/p2prpc.ts`).
+ * the harness's own system (`bench/systems/`), p2prpc over TCP unless another
+ * is named: `libp2p-one-stream` gives the same figure for raw libp2p on one
+ * reused stream, the baseline of the overhead target.
  */
+
 import { median } from "./stats.ts";
-import { p2prpcSystem } from "./systems/p2prpc.ts";
+import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
+import { loadSystem } from "./systems/load-system.ts";
 
 const WINDOW_MS = 1500;
-const USAGE = "usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows ≥ 1]";
+/** Systems that run without a TLS certificate, which only the harness makes. */
+const PLAIN_SYSTEMS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== "grpc-js-tls");
+const USAGE = `usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows ≥ 1] [${PLAIN_SYSTEMS.join("|")}]`;
 const mode = process.argv[2] ?? "unary";
 const windows = Number(process.argv[3] ?? 3);
-if ((mode !== "unary" && mode !== "ping-pong") || !Number.isInteger(windows) || windows < 1) {
+const systemId = (process.argv[4] ?? "p2prpc-tcp") as SystemId;
+if (
+  (mode !== "unary" && mode !== "ping-pong") ||
+  !Number.isInteger(windows) ||
+  windows < 1 ||
+  !PLAIN_SYSTEMS.includes(systemId)
+) {
   throw new Error(USAGE);
 }
 
-const system = p2prpcSystem("tcp");
+const system = await loadSystem(systemId);
 const server = await system.startServer({
   tls: undefined,
   waitForRelease: () => Promise.resolve(),
@@ -48,11 +60,11 @@ for (let window = 0; window <= windows; window++) {
     const micros = (used.user + used.system) / calls;
     perCall.push(micros);
     console.log(
-      `${mode}: ${Math.round((calls / elapsed) * 1000)} calls/s, ${micros.toFixed(1)} µs CPU per call`,
+      `${systemId} ${mode}: ${Math.round((calls / elapsed) * 1000)} calls/s, ${micros.toFixed(1)} µs CPU per call`,
     );
   }
 }
-console.log(`median: ${median(perCall).toFixed(1)} µs CPU per call`);
+console.log(`${systemId} ${mode} median: ${median(perCall).toFixed(1)} µs CPU per call`);
 await pingPong?.close();
 await client.close();
 // The server runs until its process ends, as in the harness.
