@@ -11,7 +11,6 @@
  * ms after the call started, over the samples after three warm-up ones.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { BenchService } from "../gen/p2prpc/bench/v1/bench_pb.ts";
@@ -50,6 +49,8 @@ async function serve(transport: keyof typeof LISTEN): Promise<void> {
     },
   });
   node.addEventListener("connection:open", () => events.opened.push(now()));
+  // The parent is gone (it failed or was killed): the server goes too.
+  process.on("disconnect", () => process.exit(0));
   process.on("message", (message) => {
     if (message === "report") {
       process.send?.(events, () => process.exit(0));
@@ -58,9 +59,23 @@ async function serve(transport: keyof typeof LISTEN): Promise<void> {
   process.send?.(String(node.getMultiaddrs()[0]));
 }
 
+/** The server's next message; rejects if it exits first. */
+function nextMessage<T>(server: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => {
+      reject(new Error(`the server process exited (code ${code}) before answering`));
+    };
+    server.once("exit", onExit);
+    server.once("message", (message) => {
+      server.off("exit", onExit);
+      resolve(message as T);
+    });
+  });
+}
+
 async function measure(transport: keyof typeof LISTEN, samples: number): Promise<void> {
   const server: ChildProcess = fork(fileURLToPath(import.meta.url), ["serve", transport]);
-  const [address] = (await once(server, "message")) as [string];
+  const address = await nextMessage<string>(server);
   const started: number[] = [];
   const opened: number[] = [];
   const answered: number[] = [];
@@ -78,7 +93,7 @@ async function measure(transport: keyof typeof LISTEN, samples: number): Promise
     await node.stop();
   }
   server.send("report");
-  const [events] = (await once(server, "message")) as [ServerEvents];
+  const events = await nextMessage<ServerEvents>(server);
   if (events.opened.length !== samples || events.handled.length !== samples) {
     throw new Error(
       `the server saw ${events.opened.length} connections and ${events.handled.length} calls for ${samples} samples`,
