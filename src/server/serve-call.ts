@@ -5,7 +5,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
-import type { HandlerContext, MethodImplSpec } from "@connectrpc/connect";
+import type { MethodImplSpec } from "@connectrpc/connect";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import {
   invokeUnaryImplementation,
@@ -25,7 +25,7 @@ import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
 import { createTrailer } from "../wire/status.ts";
-import { type CallContext, createCallContext } from "./call-context.ts";
+import { CallContext } from "./call-context.ts";
 import { CallInput, ProtocolViolation } from "./call-input.ts";
 import { remotePeerKey } from "./remote-peer.ts";
 import type { ServedMethod } from "./served-method.ts";
@@ -56,7 +56,7 @@ export async function serveCall(
 ): Promise<boolean> {
   const { spec } = method;
   const input = new CallInput(reader, spec.method.input, method.readMaxBytes, method.binaryOptions);
-  let call: CallContext | undefined;
+  let context: CallContext | undefined;
   let headerSent = false;
   let error: ConnectError | undefined;
   // Unary and client-streaming calls answer one message: it leaves with the trailer.
@@ -65,7 +65,7 @@ export async function serveCall(
   const takeHeader = (): void => {
     if (!headerSent) {
       headerSent = true;
-      const header = call?.responseHeader();
+      const header = context?.responseHeaderIfUsed();
       const metadata = header === undefined ? [] : headersToMetadata(header);
       pending.push(
         metadata.length === 0
@@ -78,8 +78,7 @@ export async function serveCall(
     }
   };
   try {
-    call = createContext(headerBody, stream, connection, method, control);
-    const { context } = call;
+    context = createContext(headerBody, stream, connection, method, control);
     if (method.requestGate !== undefined) {
       await control.race(Promise.resolve(method.requestGate(context)));
     }
@@ -105,13 +104,20 @@ export async function serveCall(
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
       // A single response is queued, never written here: emit() returns undefined.
-      // Without interceptors the handler is called directly: Connect's
-      // wrapper reads every lazy part of the context and copies it.
+      // Without interceptors the handler is called directly. Connect's
+      // wrapper copies the context and reads every part of it: it gets the
+      // copyable form.
+      const handlerContext = context;
       const response = await control.race(
         readSingle(input, "unary").then((request) =>
           method.interceptors.length === 0
-            ? spec.impl(request, context)
-            : invokeUnaryImplementation(spec, context, request, method.interceptors),
+            ? spec.impl(request, handlerContext)
+            : invokeUnaryImplementation(
+                spec,
+                handlerContext.copyable(),
+                request,
+                method.interceptors,
+              ),
         ),
       );
       void emit(response as MessageShape<DescMessage>);
@@ -151,7 +157,7 @@ export async function serveCall(
     return false;
   }
   takeHeader();
-  pending.push(trailerFrame(call?.responseTrailer(), error));
+  pending.push(trailerFrame(context?.responseTrailerIfUsed(), error));
   try {
     void writer.writeNow(pending);
   } catch {
@@ -194,7 +200,7 @@ function createContext(
     remoteAddr: connection.remoteAddr,
     connection,
   });
-  return createCallContext({
+  return new CallContext({
     method: method.spec.method,
     url: `${method.protocol}#${stream.id}`,
     requestHeader,
@@ -248,7 +254,7 @@ async function readSingle<I extends DescMessage>(
  */
 async function handlerOutput(
   spec: MethodImplSpec,
-  context: HandlerContext,
+  context: CallContext,
   input: CallInput<DescMessage>,
   method: ServedMethod,
   control: CallControl,
@@ -262,7 +268,7 @@ async function handlerOutput(
       return spec.impl(input, context) as AsyncIterable<MessageShape<DescMessage>>;
     }
   }
-  return transformInvokeImplementation(spec, context, method.interceptors)(input);
+  return transformInvokeImplementation(spec, context.copyable(), method.interceptors)(input);
 }
 
 /**
