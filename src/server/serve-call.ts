@@ -98,6 +98,10 @@ export async function serveCall(
         );
       }
       takeHeader();
+      if (!singleResponse && pending.length === 0) {
+        // Every streamed message after the first: straight to the writer.
+        return writer.writeFrame(FrameType.Message, bytes);
+      }
       pending.push(...frameParts(FrameType.Message, bytes));
       return singleResponse ? undefined : writer.write(pending.splice(0));
     };

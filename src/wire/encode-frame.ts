@@ -55,12 +55,17 @@ export function concatFrames(frames: readonly Uint8Array[]): Uint8Array {
  * is copied at most once on its way to the stream.
  */
 export function frameParts(type: FrameType, body: Uint8Array): [Uint8Array, Uint8Array] {
-  const payloadLength = body.byteLength + 1;
+  return [frameHead(type, body.byteLength), body];
+}
+
+/** A frame's head: the length prefix and the type byte that come before a body of `bodyBytes`. */
+export function frameHead(type: FrameType, bodyBytes: number): Uint8Array {
+  const payloadLength = bodyBytes + 1;
   const prefixLength = varint.encodingLength(payloadLength);
   const head = new Uint8Array(prefixLength + 1);
   varint.encodeUint8Array(payloadLength, head, 0);
   head[prefixLength] = type;
-  return [head, body];
+  return head;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Stream } from "@libp2p/interface";
-import { DEFAULT_MAX_BATCH_BYTES } from "../constants.ts";
-import { joinParts } from "./encode-frame.ts";
+import { COPY_BODY_MAX_BYTES, DEFAULT_MAX_BATCH_BYTES } from "../constants.ts";
+import { concatFrames, frameHead, joinParts } from "./encode-frame.ts";
+import type { FrameType } from "./frame-type.ts";
 
 /**
  * Writes frames to one stream, coalescing bursts of small frames into few
@@ -24,6 +25,8 @@ export class FrameWriter {
   readonly #maxBatchBytes: number;
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  /** Parts in `#pending` sent by reference (see `joinParts`); with none, one copy joins them all. */
+  #largeParts = 0;
   #windowOpen = false;
   #drained: Promise<void> | undefined;
 
@@ -39,6 +42,20 @@ export class FrameWriter {
    */
   write(frame: Uint8Array | readonly Uint8Array[]): Promise<void> | undefined {
     this.#queue(frame);
+    return this.#afterQueue();
+  }
+
+  /**
+   * Queues one frame, `type` and `body`, as {@link write} does: the body is
+   * not copied here, and a large one never is (see `joinParts`).
+   */
+  writeFrame(type: FrameType, body: Uint8Array): Promise<void> | undefined {
+    this.#queuePart(frameHead(type, body.byteLength));
+    this.#queuePart(body);
+    return this.#afterQueue();
+  }
+
+  #afterQueue(): Promise<void> | undefined {
     if (this.#drained === undefined) {
       if (!this.#windowOpen) {
         this.flush();
@@ -71,9 +88,10 @@ export class FrameWriter {
     if (this.#pending.length === 0 || this.#drained !== undefined) {
       return;
     }
-    const data = joinParts(this.#pending);
+    const data = this.#largeParts === 0 ? concatFrames(this.#pending) : joinParts(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
+    this.#largeParts = 0;
     // Throws StreamStateError when the stream can no longer be written.
     if (!this.#stream.send(data)) {
       const drained = this.#waitForDrain();
@@ -86,13 +104,19 @@ export class FrameWriter {
 
   #queue(frame: Uint8Array | readonly Uint8Array[]): void {
     if (frame instanceof Uint8Array) {
-      this.#pending.push(frame);
-      this.#pendingBytes += frame.byteLength;
+      this.#queuePart(frame);
       return;
     }
     for (const part of frame) {
-      this.#pending.push(part);
-      this.#pendingBytes += part.byteLength;
+      this.#queuePart(part);
+    }
+  }
+
+  #queuePart(part: Uint8Array): void {
+    this.#pending.push(part);
+    this.#pendingBytes += part.byteLength;
+    if (part.byteLength >= COPY_BODY_MAX_BYTES) {
+      this.#largeParts++;
     }
   }
 
