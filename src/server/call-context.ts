@@ -22,7 +22,7 @@ export interface CallContextInit {
  *
  * The lazy parts are getters on the class, not on each object: an object
  * literal with getters cost 1.2 µs to build on Node 24, a class instance
- * 26 ns (`/tmp/lit2.mjs` in issue 3's note). A copy made by spreading the
+ * 26 ns (bench/README.md, "What was tried"). A copy made by spreading the
  * instance therefore lacks `signal` and the three headers, so the server
  * gives Connect's interceptor wrappers, which copy the context with
  * `Object.assign`, the {@link CallContext.copyable} form instead.
