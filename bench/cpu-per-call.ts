@@ -11,7 +11,8 @@
  * one warm-up window) and the median over all of them. Server and client are
  * the harness's own system (`bench/systems/`), p2prpc over TCP unless another
  * is named: `libp2p-one-stream` gives the same figure for raw libp2p on one
- * reused stream, the baseline of the overhead target.
+ * reused stream, the baseline of the overhead target, and `connect-on-libp2p`
+ * the floor under p2prpc's API (Connect + protobuf on that stream; unary only).
  */
 
 import { median } from "./stats.ts";
@@ -42,7 +43,7 @@ const server = await system.startServer({
 const client = await system.createClient({ server, tls: undefined }).connect();
 const payload = new Uint8Array(32);
 const pingPong = mode === "ping-pong" ? await client.openPingPong() : undefined;
-const call = (): Promise<void> =>
+const call = (): Promise<unknown> =>
   pingPong === undefined ? client.unary(payload) : pingPong.roundTrip(payload);
 
 const perCall: number[] = [];

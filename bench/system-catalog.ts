@@ -9,6 +9,7 @@ export const SYSTEM_IDS = [
   "connect-node",
   "libp2p-new-stream",
   "libp2p-one-stream",
+  "connect-on-libp2p",
   "net",
 ] as const;
 
@@ -75,6 +76,14 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     label: "libp2p raw, one stream",
     description: "raw libp2p streams (same TCP stack), long-lived streams reused for every request",
     workloads: ["a", "b", "c", "d", "e"],
+    tls: false,
+  },
+  "connect-on-libp2p": {
+    id: "connect-on-libp2p",
+    label: "Connect on raw libp2p",
+    description:
+      "the floor under p2prpc's API: Connect's createClient and protobuf-es over raw libp2p's reused streams, one frame each way, no headers, status, deadlines or cancellation",
+    workloads: ["a", "b"],
     tls: false,
   },
   net: {

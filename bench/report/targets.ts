@@ -139,6 +139,26 @@ export const CONTEXT_SPECS: readonly TargetSpec[] = [
     baseline: "libp2p-one-stream",
     overhead: true,
   },
+  {
+    id: "a-floor-vs-raw",
+    description:
+      "(info) the floor's overhead over raw libp2p: Connect + protobuf on raw libp2p's one stream, (a) unary ×1",
+    workload: "a",
+    metric: "reqPerSec",
+    system: "connect-on-libp2p",
+    baseline: "libp2p-one-stream",
+    overhead: true,
+  },
+  {
+    id: "a-overhead-vs-floor",
+    description:
+      "(info) p2prpc overhead over that floor (its own protocol: headers, status, deadlines, cancellation, stream pool), (a) unary ×1",
+    workload: "a",
+    metric: "reqPerSec",
+    system: "p2prpc-tcp",
+    baseline: "connect-on-libp2p",
+    overhead: true,
+  },
 ];
 
 export function evaluateTargets(table: ResultTable, specs = TARGET_SPECS): TargetResult[] {

@@ -2,6 +2,7 @@ import type { Connection, Stream } from "@libp2p/interface";
 import { multiaddr } from "@multiformats/multiaddr";
 import { createRpcNode } from "../../src/index.ts";
 import { closedEarly, drained, feedFrames } from "../wire/libp2p-stream-io.ts";
+import { ReusedStream } from "../wire/reused-stream.ts";
 import { sendStreamFrames } from "../wire/send-stream-frames.ts";
 import {
   decodeStreamRequest,
@@ -33,40 +34,6 @@ async function echoOnce(stream: Stream, payload: Uint8Array): Promise<void> {
   stream.send(encodeFrame(payload));
   await Promise.race([answered, closedEarly(stream, "echo-once")]);
   await stream.close();
-}
-
-/** A long-lived echo stream carrying one request at a time. */
-class ReusedStream {
-  readonly stream: Stream;
-  #pending: { resolve: () => void; reject: (error: Error) => void } | undefined;
-  #failure: Error | undefined;
-
-  constructor(stream: Stream) {
-    this.stream = stream;
-    feedFrames(
-      stream,
-      new FrameSplitter(() => {
-        const pending = this.#pending;
-        this.#pending = undefined;
-        pending?.resolve();
-      }),
-    );
-    stream.addEventListener("close", (event) => {
-      this.#failure = event.error ?? new Error("echo stream closed");
-      this.#pending?.reject(this.#failure);
-      this.#pending = undefined;
-    });
-  }
-
-  call(payload: Uint8Array): Promise<void> {
-    if (this.#failure !== undefined) {
-      return Promise.reject(this.#failure);
-    }
-    return new Promise((resolve, reject) => {
-      this.#pending = { resolve, reject };
-      this.stream.send(encodeFrame(payload));
-    });
-  }
 }
 
 async function serverStreamOn(

@@ -18,6 +18,8 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
       return (await import("./libp2p-raw.ts")).libp2pRawSystem("new-stream");
     case "libp2p-one-stream":
       return (await import("./libp2p-raw.ts")).libp2pRawSystem("one-stream");
+    case "connect-on-libp2p":
+      return (await import("./connect-on-raw-libp2p.ts")).connectOnRawLibp2pSystem();
     case "net":
       return (await import("./node-net.ts")).nodeNetSystem();
   }

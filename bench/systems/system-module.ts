@@ -24,8 +24,8 @@ export interface StreamRequest {
 
 /** An open bidi call used for ping-pong. */
 export interface PingPong {
-  /** Sends one message and waits for its echo. */
-  roundTrip(payload: Uint8Array): Promise<void>;
+  /** Sends one message and waits for its echo (resolving with whatever the system has at hand). */
+  roundTrip(payload: Uint8Array): Promise<unknown>;
   close(): Promise<void>;
 }
 
