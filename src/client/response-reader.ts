@@ -8,13 +8,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ResponseHeaderSchema, TrailerSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import { toConnectError } from "../to-connect-error.ts";
 import type { DecodedItem } from "../wire/frame-decoder.ts";
-import type { FrameReader } from "../wire/frame-reader.ts";
+import { type FrameReader, NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { metadataToHeaders } from "../wire/metadata.ts";
 import { trailerToError } from "../wire/status.ts";
-
-/** {@link ResponseReader.nextBuffered}: no complete frame is buffered yet. */
-export const NOT_BUFFERED: unique symbol = Symbol("not buffered");
 
 /**
  * Reads the server's side of one call: RESPONSE_HEADER, messages, TRAILER.
@@ -64,7 +61,10 @@ export class ResponseReader<O extends DescMessage> {
    * no header rejects here.
    */
   async readHeader(): Promise<void> {
-    const item = await this.#read();
+    this.#header(await this.#read());
+  }
+
+  #header(item: DecodedItem): void {
     if (item.type === FrameType.ResponseHeader) {
       this.#readResponseHeader(item.body);
       return;
@@ -89,10 +89,15 @@ export class ResponseReader<O extends DescMessage> {
       return undefined;
     }
     if (!this.#headerRead) {
-      await this.readHeader();
+      this.#header(await this.#read());
       if (this.#finished) {
         return undefined;
       }
+    }
+    // The message usually arrived with the header: no second wait.
+    const buffered = this.#reader.tryRead();
+    if (buffered !== undefined) {
+      return this.#message(buffered);
     }
     return this.#message(await this.#read());
   }

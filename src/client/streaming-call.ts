@@ -2,6 +2,7 @@ import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type StreamRequest, type StreamResponse } from "@connectrpc/connect";
 import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
+import { NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
 import {
@@ -9,7 +10,7 @@ import {
   encodeRequestHeader,
   requestMessageParts,
 } from "./client-call-options.ts";
-import { NOT_BUFFERED, ResponseReader } from "./response-reader.ts";
+import { ResponseReader } from "./response-reader.ts";
 
 /**
  * Runs a streaming call on a negotiated stream. Request messages are written

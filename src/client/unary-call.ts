@@ -3,6 +3,7 @@ import { Code, ConnectError, type UnaryRequest, type UnaryResponse } from "@conn
 import type { CallControl } from "../call-control.ts";
 import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
+import { NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
 import {
@@ -69,7 +70,9 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
         Code.Unimplemented,
       );
     }
-    if ((await read()) !== undefined) {
+    // The trailer usually arrived with the message: read without a promise.
+    const end = response.nextBuffered();
+    if ((end === NOT_BUFFERED ? await read() : end) !== undefined) {
       throw new ConnectError(
         "protocol error: received extra output message for unary method",
         Code.Unimplemented,

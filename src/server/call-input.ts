@@ -5,7 +5,8 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { FrameReader } from "../wire/frame-reader.ts";
+import type { DecodedItem } from "../wire/frame-decoder.ts";
+import { type FrameReader, NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 
 /**
@@ -51,7 +52,24 @@ export class CallInput<I extends DescMessage> implements AsyncIterable<MessageSh
     if (this.#ended) {
       return undefined;
     }
-    const item = await this.#reader.read();
+    return this.#take(await this.#reader.read());
+  }
+
+  /**
+   * The next request message if its frame is already here, without a
+   * promise: a message, `undefined` after END_OF_INPUT, or
+   * {@link NOT_BUFFERED} (then call `next()`). A unary request's frames
+   * usually arrive together, so the server reads them without waiting.
+   */
+  nextBuffered(): MessageShape<I> | undefined | typeof NOT_BUFFERED {
+    if (this.#ended) {
+      return undefined;
+    }
+    const item = this.#reader.tryRead();
+    return item === undefined ? NOT_BUFFERED : this.#take(item);
+  }
+
+  #take(item: DecodedItem | undefined): MessageShape<I> | undefined {
     if (item === undefined) {
       throw new ConnectError("client closed the stream before ending its input", Code.Canceled);
     }

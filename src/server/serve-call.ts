@@ -20,7 +20,7 @@ import {
 import type { CallControl } from "../call-control.ts";
 import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
 import { encodeMessage } from "../wire/encode-message.ts";
-import type { FrameReader } from "../wire/frame-reader.ts";
+import { type FrameReader, NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
 import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
@@ -111,19 +111,28 @@ export async function serveCall(
       // Without interceptors the handler is called directly. Connect's
       // wrapper copies the context and reads every part of it: it gets the
       // copyable form.
+      // A request that is already here (the usual case: its frames arrive
+      // together) and a handler that answers without a promise make no
+      // promise at all.
       const handlerContext = context;
-      const response = await control.race(
-        readSingle(input, "unary").then((request) =>
-          method.interceptors.length === 0
-            ? spec.impl(request, handlerContext)
-            : invokeUnaryImplementation(
-                spec,
-                handlerContext.copyable(),
-                request,
-                method.interceptors,
-              ),
-        ),
-      );
+      const invoke = (request: MessageShape<DescMessage>): unknown =>
+        method.interceptors.length === 0
+          ? spec.impl(request, handlerContext)
+          : invokeUnaryImplementation(
+              spec,
+              handlerContext.copyable(),
+              request,
+              method.interceptors,
+            );
+      if (control.aborted) {
+        throw control.reason;
+      }
+      const request = readSingle(input, "unary");
+      let response =
+        request instanceof Promise ? await control.race(request.then(invoke)) : invoke(request);
+      if (isPromiseLike(response)) {
+        response = await control.race(Promise.resolve(response));
+      }
       void emit(response as MessageShape<DescMessage>);
     } else {
       const output = await handlerOutput(spec, context, input, method, control);
@@ -229,25 +238,58 @@ function trailerFrame(header: Headers | undefined, error: ConnectError | undefin
     : encodeFrame(FrameType.Trailer, toBinary(TrailerSchema, trailer));
 }
 
-/** The one request message of a unary or server-streaming call, as Connect checks it. */
-async function readSingle<I extends DescMessage>(
+/**
+ * The one request message of a unary or server-streaming call, as Connect
+ * checks it: at once when its frames and END_OF_INPUT are already buffered,
+ * otherwise a promise of it.
+ */
+function readSingle<I extends DescMessage>(
   input: CallInput<I>,
   kind: "unary" | "server-streaming",
-): Promise<MessageShape<I>> {
-  const first = await input.next();
+): MessageShape<I> | Promise<MessageShape<I>> {
+  const first = input.nextBuffered();
+  if (first === NOT_BUFFERED) {
+    return input.next().then((message) => afterSingle(input, kind, message));
+  }
+  return afterSingle(input, kind, first);
+}
+
+/** Checks that `first` is a message and that END_OF_INPUT follows it. */
+function afterSingle<I extends DescMessage>(
+  input: CallInput<I>,
+  kind: "unary" | "server-streaming",
+  first: MessageShape<I> | undefined,
+): MessageShape<I> | Promise<MessageShape<I>> {
   if (first === undefined) {
     throw new ConnectError(
       `protocol error: missing input message for ${kind} method`,
       Code.Unimplemented,
     );
   }
-  if ((await input.next()) !== undefined) {
+  const end = input.nextBuffered();
+  if (end === NOT_BUFFERED) {
+    return input.next().then((rest) => endOfSingle(kind, first, rest));
+  }
+  return endOfSingle(kind, first, end);
+}
+
+function endOfSingle<M>(kind: "unary" | "server-streaming", first: M, rest: M | undefined): M {
+  if (rest !== undefined) {
     throw new ConnectError(
       `protocol error: received extra input message for ${kind} method`,
       Code.Unimplemented,
     );
   }
   return first;
+}
+
+/** A thenable, as `await` sees it (a handler may return any). */
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 /**
@@ -265,7 +307,8 @@ async function handlerOutput(
 ): Promise<AsyncIterable<MessageShape<DescMessage>>> {
   if (method.interceptors.length === 0) {
     if (spec.kind === "server_streaming") {
-      const request = await control.race(readSingle(input, "server-streaming"));
+      const single = readSingle(input, "server-streaming");
+      const request = single instanceof Promise ? await control.race(single) : single;
       return spec.impl(request, context) as AsyncIterable<MessageShape<DescMessage>>;
     }
     if (spec.kind === "bidi_streaming") {

@@ -10,6 +10,12 @@ import {
 } from "../constants.ts";
 import { type DecodedItem, FrameDecoder, FramingError } from "./frame-decoder.ts";
 
+/**
+ * What a reader's `nextBuffered()` returns when no complete frame is buffered
+ * yet: the caller then waits with `next()`.
+ */
+export const NOT_BUFFERED: unique symbol = Symbol("not buffered");
+
 /** Options of {@link FrameReader}. */
 export interface FrameReaderOptions {
   /** Largest frame payload (type byte + body) accepted; larger ones are reported as `oversize`. */
