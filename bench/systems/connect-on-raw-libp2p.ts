@@ -18,11 +18,12 @@ import { feedFrames } from "../wire/libp2p-stream-io.ts";
 import { ReusedStream } from "../wire/reused-stream.ts";
 import { encodeFrame, FrameSplitter } from "../wire/varint-frames.ts";
 import { benchServiceImpl } from "./bench-service-impl.ts";
+import { libp2pServerInfo } from "./libp2p-server-info.ts";
 import { MANY_PEERS_CONNECTION_MANAGER } from "./many-peers.ts";
+import { RAW_STREAM_LIMITS } from "./raw-stream-limits.ts";
 import type { SystemModule } from "./system-module.ts";
 
 const PROTOCOL = "/p2prpc-bench/connect-floor/1.0.0";
-const STREAM_LIMITS = { maxInboundStreams: 4096, maxOutboundStreams: 4096 };
 
 /**
  * The least a Connect-typed RPC on libp2p must do, for unary calls on reused
@@ -72,13 +73,9 @@ export function connectOnRawLibp2pSystem(): SystemModule {
             }),
           );
         },
-        STREAM_LIMITS,
+        RAW_STREAM_LIMITS,
       );
-      const address = node.getMultiaddrs()[0];
-      if (address === undefined) {
-        throw new Error("the connect-on-raw-libp2p server has no TCP address");
-      }
-      return { address: address.toString() };
+      return libp2pServerInfo(node, "connect-on-raw-libp2p");
     },
 
     createClient({ server }) {
@@ -116,7 +113,7 @@ function floorTransport(connection: Connection): Transport {
     async unary(method, _signal, _timeoutMs, _header, input) {
       const request = create(method.input, input);
       const reused =
-        idle.pop() ?? new ReusedStream(await connection.newStream(PROTOCOL, STREAM_LIMITS));
+        idle.pop() ?? new ReusedStream(await connection.newStream(PROTOCOL, RAW_STREAM_LIMITS));
       const body = await reused.call(toBinary(method.input, request));
       idle.push(reused);
       return {

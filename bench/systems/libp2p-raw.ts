@@ -10,7 +10,9 @@ import {
   encodeStreamRequest,
   FrameSplitter,
 } from "../wire/varint-frames.ts";
+import { libp2pServerInfo } from "./libp2p-server-info.ts";
 import { MANY_PEERS_CONNECTION_MANAGER } from "./many-peers.ts";
+import { RAW_STREAM_LIMITS } from "./raw-stream-limits.ts";
 import type { BenchClient, PingPong, StreamRequest, SystemModule } from "./system-module.ts";
 
 /** One protocol per pattern, as p2prpc has one per method. */
@@ -22,9 +24,6 @@ const PROTOCOL = {
   /** One request frame, then frames until an empty one. */
   stream: "/p2prpc-bench/stream/1.0.0",
 } as const;
-
-/** Above the 1,000 concurrent streams of workload h (libp2p's defaults are 32 in, 64 out). */
-const STREAM_LIMITS = { maxInboundStreams: 4096, maxOutboundStreams: 4096 };
 
 /** One request on a fresh echo-once stream: send, read the answer, close. */
 async function echoOnce(stream: Stream, payload: Uint8Array): Promise<void> {
@@ -41,7 +40,7 @@ async function serverStreamOn(
   request: StreamRequest,
   onMessage: (bytes: number) => void,
 ): Promise<void> {
-  const stream = await connection.newStream(PROTOCOL.stream, STREAM_LIMITS);
+  const stream = await connection.newStream(PROTOCOL.stream, RAW_STREAM_LIMITS);
   const finished = new Promise<void>((resolve) => {
     feedFrames(
       stream,
@@ -76,7 +75,7 @@ export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemMod
             }),
           );
         },
-        STREAM_LIMITS,
+        RAW_STREAM_LIMITS,
       );
       await node.handle(
         PROTOCOL.echo,
@@ -91,7 +90,7 @@ export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemMod
             stream.close().catch((error: Error) => stream.abort(error));
           });
         },
-        STREAM_LIMITS,
+        RAW_STREAM_LIMITS,
       );
       await node.handle(
         PROTOCOL.stream,
@@ -115,13 +114,9 @@ export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemMod
             }),
           );
         },
-        STREAM_LIMITS,
+        RAW_STREAM_LIMITS,
       );
-      const address = node.getMultiaddrs()[0];
-      if (address === undefined) {
-        throw new Error("the raw libp2p server has no TCP address");
-      }
-      return { address: address.toString() };
+      return libp2pServerInfo(node, "raw libp2p");
     },
 
     createClient({ server }) {
@@ -132,11 +127,14 @@ export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemMod
           const connection = await node.dial(target);
           const idle: ReusedStream[] = [];
           const openReused = async (): Promise<ReusedStream> =>
-            new ReusedStream(await connection.newStream(PROTOCOL.echo, STREAM_LIMITS));
+            new ReusedStream(await connection.newStream(PROTOCOL.echo, RAW_STREAM_LIMITS));
           const unary =
             pattern === "new-stream"
               ? async (payload: Uint8Array) =>
-                  echoOnce(await connection.newStream(PROTOCOL.echoOnce, STREAM_LIMITS), payload)
+                  echoOnce(
+                    await connection.newStream(PROTOCOL.echoOnce, RAW_STREAM_LIMITS),
+                    payload,
+                  )
               : async (payload: Uint8Array) => {
                   const reused = idle.pop() ?? (await openReused());
                   await reused.call(payload);
@@ -162,7 +160,7 @@ export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemMod
           return {
             async connectAndCall(payload) {
               await echoOnce(
-                await node.dialProtocol(target, PROTOCOL.echoOnce, STREAM_LIMITS),
+                await node.dialProtocol(target, PROTOCOL.echoOnce, RAW_STREAM_LIMITS),
                 payload,
               );
             },

@@ -3,6 +3,7 @@ import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
 import { createLibp2pTransport, createRpcNode, rpcServer } from "../../src/index.ts";
 import { benchServiceImpl } from "./bench-service-impl.ts";
 import { connectBenchClient } from "./connect-bench-client.ts";
+import { libp2pServerInfo } from "./libp2p-server-info.ts";
 import { MANY_PEERS_CONNECTION_MANAGER } from "./many-peers.ts";
 import type { SystemModule } from "./system-module.ts";
 
@@ -25,11 +26,7 @@ export function p2prpcSystem(transport: keyof typeof LISTEN): SystemModule {
         },
         libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER },
       });
-      const address = node.getMultiaddrs()[0];
-      if (address === undefined) {
-        throw new Error(`the p2prpc server has no ${transport} address`);
-      }
-      return { address: address.toString() };
+      return libp2pServerInfo(node, `p2prpc ${transport}`);
     },
 
     createClient({ server }) {
