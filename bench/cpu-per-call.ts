@@ -1,6 +1,6 @@
 /**
  * CPU time per call with client and server in one process, over loopback:
- * `node bench/cpu-per-call.ts [unary|ping-pong] [windows] [system]`.
+ * `node bench/cpu-per-call.ts [unary|ping-pong] [windows] [system[,system…]] [rounds]`.
  *
  * The two-process harness measures what users see, but on a small VM its
  * figures move by ±15% from run to run, mostly with how the two processes
@@ -13,8 +13,12 @@
  * is named: `libp2p-one-stream` gives the same figure for raw libp2p on one
  * reused stream, the baseline of the overhead target, and `connect-on-libp2p`
  * the floor under p2prpc's API (Connect + protobuf on that stream; unary only).
+ * Several systems, comma-separated, run one process each, alternated for
+ * `rounds` rounds (default 3), and end with each one's median over all its
+ * windows ({@link alternateCpuPerCall}).
  */
 
+import { alternateCpuPerCall } from "./alternate-cpu-per-call.ts";
 import { median } from "./stats.ts";
 import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
 import { loadSystem } from "./systems/load-system.ts";
@@ -22,18 +26,26 @@ import { loadSystem } from "./systems/load-system.ts";
 const WINDOW_MS = 1500;
 /** Systems that run without a TLS certificate, which only the harness makes. */
 const PLAIN_SYSTEMS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== "grpc-js-tls");
-const USAGE = `usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows ≥ 1] [${PLAIN_SYSTEMS.join("|")}]`;
+const USAGE = `usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows ≥ 1] [system[,system…]] [rounds ≥ 1]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
 const mode = process.argv[2] ?? "unary";
 const windows = Number(process.argv[3] ?? 3);
-const systemId = (process.argv[4] ?? "p2prpc-tcp") as SystemId;
+const systemIds = (process.argv[4] ?? "p2prpc-tcp").split(",") as SystemId[];
+const rounds = Number(process.argv[5] ?? 3);
 if (
   (mode !== "unary" && mode !== "ping-pong") ||
   !Number.isInteger(windows) ||
   windows < 1 ||
-  !PLAIN_SYSTEMS.includes(systemId)
+  !Number.isInteger(rounds) ||
+  rounds < 1 ||
+  !systemIds.every((id) => PLAIN_SYSTEMS.includes(id))
 ) {
   throw new Error(USAGE);
 }
+if (systemIds.length > 1) {
+  alternateCpuPerCall(mode, windows, systemIds, rounds);
+  process.exit(0);
+}
+const systemId = systemIds[0] as SystemId;
 
 const system = await loadSystem(systemId);
 const server = await system.startServer({

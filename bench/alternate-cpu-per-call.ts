@@ -1,0 +1,63 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { median } from "./stats.ts";
+
+const SCRIPT = fileURLToPath(new URL("./cpu-per-call.ts", import.meta.url));
+/** A measured window's line, as `cpu-per-call.ts` prints it. */
+const WINDOW_LINE = /^\S+ \S+: \d+ calls\/s, ([\d.]+) µs CPU per call$/;
+
+/**
+ * Runs `cpu-per-call.ts` for each system in turn, one process each, `rounds`
+ * times (A B C A B C …, so the machine's drift hits all alike), and prints
+ * each system's median over all its windows and how it compares with the
+ * first system's. Returns the medians by system.
+ *
+ * @example
+ * ```sh
+ * npm run bench:cpu -- unary 4 libp2p-one-stream,connect-on-libp2p,p2prpc-tcp 5
+ * ```
+ */
+export function alternateCpuPerCall(
+  mode: string,
+  windows: number,
+  systems: readonly string[],
+  rounds: number,
+): Map<string, number> {
+  const perWindow = new Map<string, number[]>(systems.map((system) => [system, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const system of systems) {
+      const child = spawnSync(process.execPath, [SCRIPT, mode, String(windows), system], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      if (child.status !== 0) {
+        throw new Error(`cpu-per-call for ${system} exited with ${child.status}`);
+      }
+      const values = child.stdout
+        .split("\n")
+        .map((line) => WINDOW_LINE.exec(line)?.[1])
+        .filter((value) => value !== undefined)
+        .map(Number);
+      perWindow.get(system)?.push(...values);
+      console.log(
+        `round ${round}/${rounds} ${system}: median ${median(values).toFixed(1)} µs CPU per call`,
+      );
+    }
+  }
+  const medians = new Map(
+    [...perWindow].map(([system, values]) => [system, median(values)] as const),
+  );
+  const first = medians.get(systems[0] as string) as number;
+  for (const [system, value] of medians) {
+    const relative =
+      system === systems[0] ? "" : ` (${formatChange(value / first - 1)} against ${systems[0]})`;
+    console.log(
+      `${system} ${mode}: median ${value.toFixed(1)} µs CPU per call over ${perWindow.get(system)?.length} windows${relative}`,
+    );
+  }
+  return medians;
+}
+
+function formatChange(fraction: number): string {
+  return `${fraction >= 0 ? "+" : "−"}${Math.abs(fraction * 100).toFixed(1)}%`;
+}
