@@ -82,6 +82,11 @@ export async function serveCall(
     if (method.requestGate !== undefined) {
       await control.race(Promise.resolve(method.requestGate(context)));
     }
+    // A request already buffered is read without a race below: a call
+    // aborted by now (deadline, client gone, shutdown) stops here.
+    if (control.aborted) {
+      throw control.reason;
+    }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
       const output = spec.method.output;
       const bytes = encodeMessage(
@@ -110,10 +115,9 @@ export async function serveCall(
       // A single response is queued, never written here: emit() returns undefined.
       // Without interceptors the handler is called directly. Connect's
       // wrapper copies the context and reads every part of it: it gets the
-      // copyable form.
-      // A request that is already here (the usual case: its frames arrive
-      // together) and a handler that answers without a promise make no
-      // promise at all.
+      // copyable form. A request that is already here (the usual case: its
+      // frames arrive together) and a handler that answers without a
+      // promise make no promise at all.
       const handlerContext = context;
       const invoke = (request: MessageShape<DescMessage>): unknown =>
         method.interceptors.length === 0
@@ -124,9 +128,6 @@ export async function serveCall(
               request,
               method.interceptors,
             );
-      if (control.aborted) {
-        throw control.reason;
-      }
       const request = readSingle(input, "unary");
       let response =
         request instanceof Promise ? await control.race(request.then(invoke)) : invoke(request);
