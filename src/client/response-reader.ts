@@ -95,11 +95,8 @@ export class ResponseReader<O extends DescMessage> {
       }
     }
     // The message usually arrived with the header: no second wait.
-    const buffered = this.#reader.tryRead();
-    if (buffered !== undefined) {
-      return this.#message(buffered);
-    }
-    return this.#message(await this.#read());
+    const buffered = this.nextBuffered();
+    return buffered === NOT_BUFFERED ? this.#message(await this.#read()) : buffered;
   }
 
   /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it, mock } from "node:test";
+import { describe, it, mock, type TestContext } from "node:test";
 import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
 
 /** What identifyAfterDelay uses of a libp2p node, with identify counted per connection. */
@@ -25,11 +25,17 @@ function fakeNode() {
   return { node, identified, open };
 }
 
+/** A fake node under identifyAfterDelay(1000 ms), with mocked timers. */
+function delayedOnMockedTimers(t: TestContext): ReturnType<typeof fakeNode> {
+  t.mock.timers.enable({ apis: ["setTimeout"] });
+  const fake = fakeNode();
+  identifyAfterDelay(fake.node as never, 1000);
+  return fake;
+}
+
 describe("identifyAfterDelay", () => {
   it("identifies an open connection once the delay passed, not before", (t) => {
-    t.mock.timers.enable({ apis: ["setTimeout"] });
-    const { node, identified, open } = fakeNode();
-    identifyAfterDelay(node as never, 1000);
+    const { identified, open } = delayedOnMockedTimers(t);
     open("a");
     t.mock.timers.tick(999);
     assert.deepEqual(identified, []);
@@ -38,9 +44,7 @@ describe("identifyAfterDelay", () => {
   });
 
   it("skips a connection that closed during the delay", (t) => {
-    t.mock.timers.enable({ apis: ["setTimeout"] });
-    const { node, identified, open } = fakeNode();
-    identifyAfterDelay(node as never, 1000);
+    const { identified, open } = delayedOnMockedTimers(t);
     const closing = open("closing");
     open("staying");
     closing.status = "closed";
@@ -49,9 +53,7 @@ describe("identifyAfterDelay", () => {
   });
 
   it("drops pending identifies when the node stops", (t) => {
-    t.mock.timers.enable({ apis: ["setTimeout"] });
-    const { node, identified, open } = fakeNode();
-    identifyAfterDelay(node as never, 1000);
+    const { node, identified, open } = delayedOnMockedTimers(t);
     open("a");
     node.dispatchEvent(new CustomEvent("stop"));
     t.mock.timers.tick(1000);
