@@ -8,6 +8,8 @@ import type {
   MessageInitShape,
 } from "@bufbuild/protobuf";
 import {
+  Code,
+  ConnectError,
   type ContextValues,
   createContextValues,
   type Interceptor,
@@ -25,6 +27,7 @@ import {
   DEFAULT_MAX_STREAMS_PER_METHOD,
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
+import { optimisticSelectionOf } from "../node/select-optimistically.ts";
 import { methodProtocol } from "../protocol-id.ts";
 import { CallStream } from "./call-stream.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
@@ -128,8 +131,12 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     binaryOptions: options.binaryOptions,
   };
-  const openStream = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
-    new CallStream(await opener.open(protocol, signal), callOptions.readMaxBytes);
+  const openStream = async (
+    protocol: string,
+    signal: AbortSignal,
+    optimistic = false,
+  ): Promise<CallStream> =>
+    new CallStream(await opener.open(protocol, signal, optimistic), callOptions.readMaxBytes);
   const openCall = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
     pool.take(protocol) ?? openStream(protocol, signal);
   const protocols = new Map<DescMethod, string>();
@@ -186,8 +193,27 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
               }
             }
           }
-          const call = await openStream(protocol, req.signal);
-          return runUnaryOnStream(call, req, control, deadline, callOptions, release);
+          // A new stream is selected optimistically: the request follows the
+          // protocol proposal without waiting for its echo. If the remote
+          // refused it, or the stream failed before the echo came, no handler
+          // saw the request: the call runs again on a fully negotiated stream,
+          // which reports a method the peer does not serve as Unimplemented.
+          const call = await openStream(protocol, req.signal, true);
+          try {
+            return await runUnaryOnStream(call, req, control, deadline, callOptions, release);
+          } catch (error) {
+            const selection = optimisticSelectionOf(call.stream);
+            if (
+              selection === undefined ||
+              selection.confirmed ||
+              (control?.aborted ?? req.signal.aborted) ||
+              endedByCaller(error)
+            ) {
+              throw error;
+            }
+          }
+          const negotiated = await openStream(protocol, req.signal);
+          return runUnaryOnStream(negotiated, req, control, deadline, callOptions, release);
         },
       });
     },
@@ -226,4 +252,12 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
       });
     },
   };
+}
+
+/** True for the errors a caller's own deadline or cancellation ends a call with. */
+function endedByCaller(error: unknown): boolean {
+  return (
+    error instanceof ConnectError &&
+    (error.code === Code.DeadlineExceeded || error.code === Code.Canceled)
+  );
 }

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AbortOptions, Connection, PeerId, Stream } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
+import { optimisticSelectionOf } from "../node/select-optimistically.ts";
 import { toConnectError } from "../to-connect-error.ts";
 
 /** The part of a libp2p node a client needs: dialing. */
@@ -28,15 +29,22 @@ export class StreamOpener {
     this.#maxOutboundStreams = maxOutboundStreams;
   }
 
-  /** A stream negotiated for `protocol`; rejects with a ConnectError. */
-  async open(protocol: string, signal: AbortSignal): Promise<Stream> {
+  /**
+   * A stream negotiated for `protocol`; rejects with a ConnectError. With
+   * `optimistic`, the stream comes back before the remote confirmed the
+   * protocol (on nodes that select optimistically, see `optimisticSelect`):
+   * a refusal then shows as the stream failing, and `optimisticSelectionOf`
+   * tells it apart.
+   */
+  async open(protocol: string, signal: AbortSignal, optimistic = false): Promise<Stream> {
     try {
       const connection = await this.#dialer.dial(this.#peer, { signal });
       const warmed = this.#warmed.get(connection);
       if (warmed === undefined) {
-        const stream = this.#newStream(connection, protocol, signal);
+        const stream = this.#newStream(connection, protocol, signal, optimistic);
+        // The others wait until the remote answered this stream, optimistic or not.
         const settled = stream.then(
-          () => {},
+          (opened) => optimisticSelectionOf(opened)?.confirmation.catch(() => {}),
           () => {},
         );
         this.#warmed.set(connection, settled);
@@ -46,7 +54,7 @@ export class StreamOpener {
       if (warmed !== true) {
         await warmed;
       }
-      return await this.#newStream(connection, protocol, signal);
+      return await this.#newStream(connection, protocol, signal, optimistic);
     } catch (error) {
       if (signal.aborted) {
         throw signal.reason;
@@ -65,10 +73,16 @@ export class StreamOpener {
     }
   }
 
-  #newStream(connection: Connection, protocol: string, signal: AbortSignal): Promise<Stream> {
+  #newStream(
+    connection: Connection,
+    protocol: string,
+    signal: AbortSignal,
+    optimistic: boolean,
+  ): Promise<Stream> {
     return connection.newStream(protocol, {
       signal,
       maxOutboundStreams: this.#maxOutboundStreams,
+      negotiateFully: !optimistic,
     });
   }
 }

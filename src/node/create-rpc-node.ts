@@ -14,6 +14,8 @@ import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { identifyAfterDelay } from "./identify-after-delay.ts";
 import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
+import { optimisticSelect } from "./optimistic-select.ts";
+import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
 
 /** Addresses a node listens on when not told otherwise: loopback TCP and QUIC. */
@@ -59,6 +61,10 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
  * listening on loopback unless told otherwise. Identify runs one second after
  * a connection opens, not at once (see `identifyDelayMs`).
  *
+ * Its muxers (Yamux, and QUIC's own) select protocols optimistically when
+ * `newStream` is given `negotiateFully: false` (see `optimisticSelect`), as
+ * p2prpc's client does for a unary call's new stream.
+ *
  * Limits that libp2p sets for light protocols are raised for RPC: Yamux
  * accepts a burst of early streams and thousands of concurrent streams per
  * connection, QUIC thousands of concurrent streams (256 by default), and a
@@ -93,13 +99,19 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   } as ServiceFactoryMap<T & { identify: Identify; ping: Ping }>;
   const node = await createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
-    transports: [tcp(), quic({ maxConcurrentStreamLimit: 4096 }), memory()],
+    transports: [
+      tcp(),
+      optimisticSelectTransport(quic({ maxConcurrentStreamLimit: 4096 })),
+      memory(),
+    ],
     connectionEncrypters: [
       leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))),
     ],
     streamMuxers: [
-      batchWindowUpdates(
-        yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+      optimisticSelect(
+        batchWindowUpdates(
+          yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+        ),
       ),
     ],
     ...overrides,

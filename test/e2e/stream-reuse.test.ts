@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import { methodProtocol } from "../../src/index.ts";
+import { methodProtocol, optimisticSelectionOf } from "../../src/index.ts";
 import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
 import { codeOf, waitFor } from "../helpers/wait-for.ts";
 
@@ -35,6 +35,31 @@ for (const kind of TRANSPORTS) {
       }
       assert.equal(serverStreams(UNARY), 1);
       assert.equal(serverStreams(SERVER_STREAM), 1);
+    });
+
+    it("a unary call's new stream is selected optimistically; a streaming call's in full", async () => {
+      const fresh = await startPair(kind);
+      try {
+        assert.equal((await fresh.echo.unary({ text: "first" })).text, "first");
+        for await (const _ of fresh.echo.serverStream({ text: "s", repeat: 1 })) {
+          // drain
+        }
+        const clientStreams = (protocol: string) =>
+          fresh.client
+            .getConnections(fresh.server.peerId)
+            .flatMap((connection) => connection.streams)
+            .filter((stream) => stream.protocol === protocol);
+        const [unary, ...moreUnary] = clientStreams(UNARY);
+        assert.ok(unary !== undefined);
+        assert.equal(moreUnary.length, 0, "the first call ran once, on one stream");
+        assert.equal(optimisticSelectionOf(unary)?.confirmed, true);
+        const [serverStream] = clientStreams(SERVER_STREAM);
+        assert.ok(serverStream !== undefined);
+        assert.equal(optimisticSelectionOf(serverStream), undefined);
+        assert.equal(fresh.serverStreamIds(UNARY).length, 1);
+      } finally {
+        await fresh.stop();
+      }
     });
 
     it("a call that failed with a status leaves its stream reusable", async () => {

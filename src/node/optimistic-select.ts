@@ -1,0 +1,64 @@
+import type {
+  CreateStreamOptions,
+  MessageStream,
+  Stream,
+  StreamMuxer,
+  StreamMuxerFactory,
+} from "@libp2p/interface";
+import { selectOptimistically } from "./select-optimistically.ts";
+
+/** What `Connection.newStream` passes on to the muxer: its own options, `negotiateFully` among them. */
+type NewStreamMuxerOptions = CreateStreamOptions & { negotiateFully?: boolean };
+
+/**
+ * Wraps a stream muxer factory (e.g. `yamux()`) so that `newStream(protocol,
+ * { negotiateFully: false })` selects the protocol optimistically, as
+ * libp2p's `NewStreamOptions` documents but libp2p 3 does not do: the
+ * multistream-select proposal leaves at once, data written to the stream
+ * follows it without waiting for the remote's answer, and the answer is
+ * checked as it arrives (see `optimisticSelectionOf`). A remote that does not
+ * serve the protocol resets the stream instead of failing `newStream`.
+ * Streams opened without `negotiateFully: false`, or for several protocols,
+ * negotiate in full as before; the remote side needs nothing new.
+ *
+ * It saves the round trip of negotiation on every new stream, which is most
+ * of a first call's cost after the connection exists. `createRpcNode`
+ * applies it; p2prpc's client asks for it for unary calls, and runs a call
+ * whose stream was refused again on a fully negotiated stream.
+ *
+ * @example
+ * ```ts
+ * import { yamux } from "@libp2p/yamux";
+ * import { createLibp2p } from "libp2p";
+ * import { optimisticSelect } from "p2prpc";
+ *
+ * const node = await createLibp2p({
+ *   streamMuxers: [optimisticSelect(yamux())],
+ *   // transports, connectionEncrypters, services …
+ * });
+ * ```
+ */
+export function optimisticSelect<C>(
+  factory: (components: C) => StreamMuxerFactory,
+): (components: C) => StreamMuxerFactory {
+  return (components) => withOptimisticSelect(factory(components));
+}
+
+/** Makes the muxers `factory` builds select optimistically when asked to; returns `factory`. */
+export function withOptimisticSelect(factory: StreamMuxerFactory): StreamMuxerFactory {
+  const createStreamMuxer = factory.createStreamMuxer.bind(factory);
+  factory.createStreamMuxer = (connection: MessageStream): StreamMuxer => {
+    const muxer = createStreamMuxer(connection);
+    const createStream = muxer.createStream.bind(muxer);
+    muxer.createStream = async (options?: NewStreamMuxerOptions): Promise<Stream> => {
+      const stream = await createStream(options);
+      const protocol = options?.protocol;
+      if (options?.negotiateFully === false && protocol !== undefined && protocol !== "") {
+        selectOptimistically(stream, protocol);
+      }
+      return stream;
+    };
+    return muxer;
+  };
+  return factory;
+}

@@ -1,0 +1,207 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { after, before, describe, it } from "node:test";
+import type { Libp2p, Stream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
+import { multiaddrConnectionPair } from "@libp2p/utils";
+import { yamux } from "@libp2p/yamux";
+import { Uint8ArrayList } from "uint8arraylist";
+import { createRpcNode, optimisticSelect, optimisticSelectionOf } from "../../src/index.ts";
+import { receiveBytes } from "../helpers/receive-bytes.ts";
+import { memoryListen, TRANSPORTS, type TransportKind } from "../helpers/start-pair.ts";
+
+const PROTOCOL = "/p2prpc-test/optimistic/1.0.0";
+const encoder = new TextEncoder();
+
+/** One multistream-select line: varint length, text, newline. */
+function line(text: string): Uint8Array {
+  const body = encoder.encode(`${text}\n`);
+  return Uint8Array.of(body.length, ...body);
+}
+
+const PROPOSAL = Uint8Array.of(...line("/multistream/1.0.0"), ...line(PROTOCOL));
+
+/** What `stream` receives from now on. */
+function collect(stream: Stream): Uint8ArrayList {
+  const received = new Uint8ArrayList();
+  stream.addEventListener("message", (event) => received.append(event.data));
+  return received;
+}
+
+interface MuxerPair {
+  readonly client: StreamMuxer;
+  readonly server: StreamMuxer;
+}
+
+/** Two Yamux muxers over an in-memory pair: the client's wrapped, the server's plain (no multistream-select). */
+function muxerPair(): MuxerPair {
+  const [outbound, inbound] = multiaddrConnectionPair();
+  const plain = yamux({ enableKeepAlive: false }) as (components: object) => StreamMuxerFactory;
+  return {
+    client: optimisticSelect(plain)({}).createStreamMuxer(outbound),
+    server: plain({}).createStreamMuxer(inbound),
+  };
+}
+
+/** Opens an optimistic stream from the client and takes the server's end once `first` bytes arrived. */
+async function openOptimistic(
+  pair: MuxerPair,
+  first: Uint8Array,
+): Promise<{ client: Stream; server: Stream; arrived: Uint8ArrayList }> {
+  const accepted = once(pair.server, "stream") as Promise<[CustomEvent<Stream>]>;
+  const client = await pair.client.createStream({
+    protocol: PROTOCOL,
+    negotiateFully: false,
+  } as Parameters<StreamMuxer["createStream"]>[0]);
+  client.send(first);
+  const [event] = await accepted;
+  const arrived = await receiveBytes(event.detail, PROPOSAL.length + first.length);
+  return { client, server: event.detail, arrived };
+}
+
+describe("optimisticSelect", () => {
+  it("sends the proposal and the data written next without waiting for an answer", async () => {
+    const pair = muxerPair();
+    const { client, arrived } = await openOptimistic(pair, Uint8Array.of(1, 2, 3));
+    // The server has written nothing, yet it holds the proposal and the data.
+    assert.deepEqual(arrived.subarray(), Uint8Array.of(...PROPOSAL, 1, 2, 3));
+    assert.equal(client.protocol, PROTOCOL);
+    assert.equal(optimisticSelectionOf(client)?.confirmed, false);
+  });
+
+  it("strips the echo, even split over chunks, and hands on what follows it", async () => {
+    const pair = muxerPair();
+    const { client, server } = await openOptimistic(pair, Uint8Array.of(1));
+    const received = receiveBytes(client, 4);
+    server.send(PROPOSAL.subarray(0, 5));
+    server.send(PROPOSAL.subarray(5, 21));
+    server.send(Uint8Array.of(...PROPOSAL.subarray(21), 7, 8, 9));
+    await optimisticSelectionOf(client)?.confirmation;
+    assert.equal(optimisticSelectionOf(client)?.confirmed, true);
+    server.send(Uint8Array.of(10));
+    assert.deepEqual((await received).subarray(), Uint8Array.of(7, 8, 9, 10));
+  });
+
+  it("aborts the stream with UnsupportedProtocolError when the remote answers na", async () => {
+    const pair = muxerPair();
+    const { client, server } = await openOptimistic(pair, Uint8Array.of(1));
+    const received = collect(client);
+    server.send(Uint8Array.of(...line("/multistream/1.0.0"), ...line("na")));
+    await assert.rejects(optimisticSelectionOf(client)?.confirmation as Promise<void>, {
+      name: "UnsupportedProtocolError",
+    });
+    assert.equal(client.status, "aborted");
+    assert.equal(received.byteLength, 0);
+  });
+
+  it("fails the confirmation when the stream ends before the echo", async () => {
+    const pair = muxerPair();
+    const { client, server } = await openOptimistic(pair, Uint8Array.of(1));
+    server.abort(new Error("gone"));
+    await assert.rejects(optimisticSelectionOf(client)?.confirmation as Promise<void>);
+    assert.equal(optimisticSelectionOf(client)?.confirmed, false);
+  });
+
+  it("leaves streams opened without negotiateFully: false alone", async () => {
+    const pair = muxerPair();
+    const accepted = once(pair.server, "stream") as Promise<[CustomEvent<Stream>]>;
+    const client = await pair.client.createStream({ protocol: PROTOCOL });
+    client.send(Uint8Array.of(5));
+    const [event] = await accepted;
+    const arrived = await receiveBytes(event.detail, 1);
+    assert.deepEqual(arrived.subarray(), Uint8Array.of(5));
+    assert.equal(optimisticSelectionOf(client), undefined);
+    assert.equal(client.protocol, "");
+  });
+});
+
+function listenFor(kind: TransportKind): string[] {
+  switch (kind) {
+    case "memory":
+      return memoryListen();
+    case "tcp":
+      return ["/ip4/127.0.0.1/tcp/0"];
+    case "quic":
+      return ["/ip4/127.0.0.1/udp/0/quic-v1"];
+  }
+}
+
+/** Every byte the remote sends on `stream` until it closes its write side. */
+async function readAll(stream: Stream): Promise<Uint8Array> {
+  const received = new Uint8ArrayList();
+  for await (const chunk of stream) {
+    received.append(chunk);
+  }
+  return received.subarray();
+}
+
+for (const kind of TRANSPORTS) {
+  describe(`optimistic select between createRpcNode nodes (${kind})`, () => {
+    let server: Libp2p;
+    const served: Uint8Array[] = [];
+
+    before(async () => {
+      server = await createRpcNode({ listen: listenFor(kind) });
+      // A request is a length byte and that many bytes; the answer is the length.
+      await server.handle(PROTOCOL, async (stream) => {
+        const received = new Uint8ArrayList();
+        for await (const chunk of stream) {
+          received.append(chunk);
+          if (received.byteLength > 0 && received.byteLength >= received.get(0) + 1) {
+            break;
+          }
+        }
+        served.push(Uint8Array.from(received.subarray(1)));
+        stream.send(Uint8Array.of(received.get(0)));
+        await stream.close();
+      });
+    });
+    after(async () => {
+      await server.stop();
+    });
+
+    it("a brand-new connection's first stream carries its data before the echo", async () => {
+      const clients = await Promise.all(
+        Array.from({ length: 5 }, () => createRpcNode({ listen: [] })),
+      );
+      try {
+        for (const [index, client] of clients.entries()) {
+          served.length = 0;
+          const connection = await client.dial(server.getMultiaddrs());
+          const stream = await connection.newStream(PROTOCOL, { negotiateFully: false });
+          const request = new Uint8Array(100 + index).fill(index);
+          stream.send(Uint8Array.of(request.length, ...request));
+          const answer = await readAll(stream);
+          await stream.close();
+          assert.deepEqual(answer, Uint8Array.of(request.length));
+          assert.deepEqual(served, [request]);
+          assert.equal(optimisticSelectionOf(stream)?.confirmed, true);
+          assert.equal(stream.protocol, PROTOCOL);
+        }
+      } finally {
+        await Promise.all(clients.map((client) => client.stop()));
+      }
+    });
+
+    it("a protocol the server does not serve aborts only that stream", async () => {
+      const client = await createRpcNode({ listen: [] });
+      try {
+        const connection = await client.dial(server.getMultiaddrs());
+        const refused = await connection.newStream("/p2prpc-test/nobody/1.0.0", {
+          negotiateFully: false,
+        });
+        refused.send(new Uint8Array(10));
+        await assert.rejects(
+          optimisticSelectionOf(refused)?.confirmation as Promise<void>,
+          (error: Error) => error.name === "UnsupportedProtocolError" || refused.status !== "open",
+        );
+        const stream = await connection.newStream(PROTOCOL, { negotiateFully: false });
+        stream.send(Uint8Array.of(1, 2));
+        assert.deepEqual(await readAll(stream), Uint8Array.of(1));
+        await stream.close();
+        assert.equal(connection.status, "open");
+      } finally {
+        await client.stop();
+      }
+    });
+  });
+}
