@@ -8,7 +8,9 @@
  * (`performance.timeOrigin + performance.now()`): the connection opening on
  * each side (libp2p's `connection:open`), the server's handler being
  * entered, and the answer arriving. It prints the median of each point, in
- * ms after the call started, over the samples after three warm-up ones.
+ * ms after the call started, over the samples after three warm-up ones, and
+ * the median CPU time the client process used from the call's start to its
+ * answer (all its threads: JavaScript, GC helpers, QUIC's native threads).
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -79,6 +81,7 @@ async function measure(transport: keyof typeof LISTEN, samples: number): Promise
   const started: number[] = [];
   const opened: number[] = [];
   const answered: number[] = [];
+  const clientCpu: number[] = [];
   const payload = new Uint8Array(32);
   for (let sample = 0; sample < samples; sample++) {
     const node = await createRpcNode({ listen: [] });
@@ -87,9 +90,12 @@ async function measure(transport: keyof typeof LISTEN, samples: number): Promise
       BenchService,
       createLibp2pTransport({ libp2p: node, peer: address }),
     );
+    const cpuBefore = process.cpuUsage();
     started.push(now());
     await client.unary({ payload });
     answered.push(now());
+    const cpu = process.cpuUsage(cpuBefore);
+    clientCpu.push((cpu.user + cpu.system) / 1000);
     await node.stop();
   }
   server.send("report");
@@ -116,6 +122,9 @@ async function measure(transport: keyof typeof LISTEN, samples: number): Promise
     );
     previous = at;
   }
+  console.log(
+    `  client CPU (all threads)  ${median(clientCpu.slice(WARM_UP)).toFixed(2).padStart(6)}`,
+  );
   process.exit(0);
 }
 
