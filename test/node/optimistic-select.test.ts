@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, before, describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
 import type { Libp2p, Stream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
 import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
@@ -19,6 +20,12 @@ function line(text: string): Uint8Array {
 }
 
 const PROPOSAL = Uint8Array.of(...line("/multistream/1.0.0"), ...line(PROTOCOL));
+
+setFlagsFromString("--allow-natives-syntax");
+/** V8's own answer: are `value`'s properties still in fast (not dictionary) mode? */
+const hasFastProperties = new Function("value", "return %HasFastProperties(value)") as (
+  value: object,
+) => boolean;
 
 /** What `stream` receives from now on. */
 function collect(stream: Stream): Uint8ArrayList {
@@ -79,6 +86,15 @@ describe("optimisticSelect", () => {
     assert.equal(optimisticSelectionOf(client)?.confirmed, true);
     server.send(Uint8Array.of(10));
     assert.deepEqual((await received).subarray(), Uint8Array.of(7, 8, 9, 10));
+  });
+
+  it("leaves a confirmed stream with fast properties, as every later call uses it", async () => {
+    const pair = muxerPair();
+    const { client, server } = await openOptimistic(pair, Uint8Array.of(1));
+    assert.equal(hasFastProperties(client), true);
+    server.send(PROPOSAL);
+    await optimisticSelectionOf(client)?.confirmation;
+    assert.equal(hasFastProperties(client), true);
   });
 
   it("aborts the stream with UnsupportedProtocolError when the remote answers na", async () => {
