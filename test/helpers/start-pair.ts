@@ -21,7 +21,8 @@ export function memoryListen(): string[] {
   return [`/memory/p2prpc-test-${process.pid}-${memoryCounter++}`];
 }
 
-function listenFor(kind: TransportKind): string[] {
+/** Where a node listens for `kind`: a fresh memory address, or loopback port 0. */
+export function listenFor(kind: TransportKind): string[] {
   switch (kind) {
     case "memory":
       return memoryListen();

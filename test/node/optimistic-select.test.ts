@@ -8,7 +8,7 @@ import { yamux } from "@libp2p/yamux";
 import { Uint8ArrayList } from "uint8arraylist";
 import { createRpcNode, optimisticSelect, optimisticSelectionOf } from "../../src/index.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
-import { memoryListen, TRANSPORTS, type TransportKind } from "../helpers/start-pair.ts";
+import { listenFor, TRANSPORTS } from "../helpers/start-pair.ts";
 
 const PROTOCOL = "/p2prpc-test/optimistic/1.0.0";
 const encoder = new TextEncoder();
@@ -129,17 +129,6 @@ describe("optimisticSelect", () => {
     assert.equal(client.protocol, "");
   });
 });
-
-function listenFor(kind: TransportKind): string[] {
-  switch (kind) {
-    case "memory":
-      return memoryListen();
-    case "tcp":
-      return ["/ip4/127.0.0.1/tcp/0"];
-    case "quic":
-      return ["/ip4/127.0.0.1/udp/0/quic-v1"];
-  }
-}
 
 /** Every byte the remote sends on `stream` until it closes its write side. */
 async function readAll(stream: Stream): Promise<Uint8Array> {
