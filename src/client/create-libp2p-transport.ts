@@ -8,8 +8,6 @@ import type {
   MessageInitShape,
 } from "@bufbuild/protobuf";
 import {
-  Code,
-  ConnectError,
   type ContextValues,
   createContextValues,
   type Interceptor,
@@ -206,8 +204,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
             if (
               selection === undefined ||
               selection.confirmed ||
-              (control?.aborted ?? req.signal.aborted) ||
-              endedByCaller(error)
+              (control?.aborted ?? req.signal.aborted)
             ) {
               throw error;
             }
@@ -252,12 +249,4 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
       });
     },
   };
-}
-
-/** True for the errors a caller's own deadline or cancellation ends a call with. */
-function endedByCaller(error: unknown): boolean {
-  return (
-    error instanceof ConnectError &&
-    (error.code === Code.DeadlineExceeded || error.code === Code.Canceled)
-  );
 }

@@ -1,5 +1,7 @@
 import { type Stream, UnsupportedProtocolError } from "@libp2p/interface";
+import * as varint from "uint8-varint";
 import type { Uint8ArrayList } from "uint8arraylist";
+import { concatFrames } from "../wire/encode-frame.ts";
 
 /** multistream-select's own protocol id, the first line either side sends. */
 const MULTISTREAM_ID = "/multistream/1.0.0";
@@ -129,26 +131,8 @@ function proposalOf(protocol: string): Uint8Array {
   if (proposal === undefined) {
     const encoder = new TextEncoder();
     const lines = [encoder.encode(`${MULTISTREAM_ID}\n`), encoder.encode(`${protocol}\n`)];
-    const parts = lines.flatMap((line) => [varint(line.length), line]);
-    proposal = new Uint8Array(parts.reduce((size, part) => size + part.length, 0));
-    let offset = 0;
-    for (const part of parts) {
-      proposal.set(part, offset);
-      offset += part.length;
-    }
+    proposal = concatFrames(lines.flatMap((line) => [varint.encode(line.length), line]));
     proposals.set(protocol, proposal);
   }
   return proposal;
-}
-
-/** Unsigned LEB128, as multistream-select prefixes its lines. */
-function varint(value: number): Uint8Array {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest >= 0x80) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  bytes.push(rest);
-  return Uint8Array.from(bytes);
 }
