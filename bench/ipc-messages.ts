@@ -42,6 +42,7 @@ export interface ServerSnapshot {
 
 /** Orchestrator → server or client process. */
 export type ParentMessage =
+  | { readonly type: "load"; readonly system: SystemId }
   | {
       readonly type: "init";
       readonly system: SystemId;

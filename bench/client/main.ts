@@ -36,6 +36,11 @@ function describe(error: unknown): string {
 
 process.on("message", (message: ParentMessage) => {
   switch (message.type) {
+    case "load":
+      // Load the system's modules while the server starts; "init" then
+      // finds them loaded (a failure is reported there).
+      loadSystem(message.system).catch(() => {});
+      break;
     case "init":
       loadSystem(message.system)
         .then((loaded) => {

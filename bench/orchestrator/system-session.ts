@@ -48,11 +48,12 @@ export class SystemSession {
 
   static async start(system: SystemId, tls: TlsMaterial | undefined): Promise<SystemSession> {
     const server = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
-    // The client loads its modules while the server starts.
     const client = new ChildChannel(CLIENT_ENTRY, `${system} client`, ROOT);
     const session = new SystemSession(server, client);
     try {
       server.send({ type: "init", system, tls, server: undefined });
+      // The client loads the system's modules while the server starts.
+      client.send({ type: "load", system });
       const info = await server.waitFor(readyOrFailed<ServerInfo>, START_TIMEOUT_MS, "ready");
       client.send({ type: "init", system, tls, server: info });
       await client.waitFor(readyOrFailed<true>, START_TIMEOUT_MS, "ready");
