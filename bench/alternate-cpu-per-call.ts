@@ -4,7 +4,7 @@ import { median } from "./stats.ts";
 
 const SCRIPT = fileURLToPath(new URL("./cpu-per-call.ts", import.meta.url));
 /** A measured window's line, as `cpu-per-call.ts` prints it. */
-const WINDOW_LINE = /^\S+ \S+: \d+ calls\/s, ([\d.]+) µs CPU per call$/;
+const WINDOW_LINE = /^\S+ \S+: \d+ (?:calls|messages)\/s, ([\d.]+) µs CPU per (?:call|message)$/;
 
 /**
  * Runs `cpu-per-call.ts` for each system in turn, one process each, `rounds`
@@ -40,7 +40,7 @@ export function alternateCpuPerCall(
         .map(Number);
       perWindow.get(system)?.push(...values);
       console.log(
-        `round ${round}/${rounds} ${system}: median ${median(values).toFixed(1)} µs CPU per call`,
+        `round ${round}/${rounds} ${system}: median ${formatMicros(median(values))} µs CPU per ${unitOf(mode)}`,
       );
     }
   }
@@ -52,10 +52,18 @@ export function alternateCpuPerCall(
     const relative =
       system === systems[0] ? "" : ` (${formatChange(value / first - 1)} against ${systems[0]})`;
     console.log(
-      `${system} ${mode}: median ${value.toFixed(1)} µs CPU per call over ${perWindow.get(system)?.length} windows${relative}`,
+      `${system} ${mode}: median ${formatMicros(value)} µs CPU per ${unitOf(mode)} over ${perWindow.get(system)?.length} windows${relative}`,
     );
   }
   return medians;
+}
+
+function formatMicros(value: number): string {
+  return value.toFixed(value < 10 ? 2 : 1);
+}
+
+function unitOf(mode: string): string {
+  return mode === "server-stream" ? "message" : "call";
 }
 
 function formatChange(fraction: number): string {

@@ -1,6 +1,6 @@
 /**
  * CPU time per call with client and server in one process, over loopback:
- * `node bench/cpu-per-call.ts [unary|ping-pong] [windows] [system[,system…]] [rounds]`.
+ * `node bench/cpu-per-call.ts [unary|ping-pong|server-stream] [windows] [system[,system…]] [rounds]`.
  *
  * The two-process harness measures what users see, but on a small VM its
  * figures move by ±15% from run to run, mostly with how the two processes
@@ -13,6 +13,8 @@
  * is named: `libp2p-one-stream` gives the same figure for raw libp2p on one
  * reused stream, the baseline of the overhead target, and `connect-on-libp2p`
  * the floor under p2prpc's API (Connect + protobuf on that stream; unary only).
+ * `server-stream` measures one server-streaming call of 32-byte messages per
+ * window, as (d) does, and gives CPU time per message.
  * Several systems, comma-separated, run one process each, alternated for
  * `rounds` rounds (default 3), and end with each one's median over all its
  * windows ({@link alternateCpuPerCall}).
@@ -26,13 +28,14 @@ import { loadSystem } from "./systems/load-system.ts";
 const WINDOW_MS = 1500;
 /** Systems that run without a TLS certificate, which only the harness makes. */
 const PLAIN_SYSTEMS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== "grpc-js-tls");
-const USAGE = `usage: node bench/cpu-per-call.ts [unary|ping-pong] [windows ≥ 1] [system[,system…]] [rounds ≥ 1]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
+const MODES = ["unary", "ping-pong", "server-stream"];
+const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
 const mode = process.argv[2] ?? "unary";
 const windows = Number(process.argv[3] ?? 3);
 const systemIds = (process.argv[4] ?? "p2prpc-tcp").split(",") as SystemId[];
 const rounds = Number(process.argv[5] ?? 3);
 if (
-  (mode !== "unary" && mode !== "ping-pong") ||
+  !MODES.includes(mode) ||
   !Number.isInteger(windows) ||
   windows < 1 ||
   !Number.isInteger(rounds) ||
@@ -57,27 +60,43 @@ const payload = new Uint8Array(32);
 const pingPong = mode === "ping-pong" ? await client.openPingPong() : undefined;
 const call = (): Promise<unknown> =>
   pingPong === undefined ? client.unary(payload) : pingPong.roundTrip(payload);
+const unit = mode === "server-stream" ? "message" : "call";
 
-const perCall: number[] = [];
-for (let window = 0; window <= windows; window++) {
-  let calls = 0;
-  const started = performance.now();
-  const cpu = process.cpuUsage();
+/** Calls (or messages) completed in one window. */
+async function runWindow(started: number): Promise<number> {
+  let count = 0;
+  if (mode === "server-stream") {
+    const request = { count: 0xffffffff, payloadSize: 32, durationMs: WINDOW_MS, hold: false };
+    await client.serverStream(request, () => {
+      count++;
+    });
+    return count;
+  }
   while (performance.now() - started < WINDOW_MS) {
     await call();
-    calls++;
+    count++;
   }
+  return count;
+}
+
+const perUnit: number[] = [];
+for (let window = 0; window <= windows; window++) {
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  const count = await runWindow(started);
   const used = process.cpuUsage(cpu);
   const elapsed = performance.now() - started;
   if (window > 0) {
-    const micros = (used.user + used.system) / calls;
-    perCall.push(micros);
+    const micros = (used.user + used.system) / count;
+    perUnit.push(micros);
     console.log(
-      `${systemId} ${mode}: ${Math.round((calls / elapsed) * 1000)} calls/s, ${micros.toFixed(1)} µs CPU per call`,
+      `${systemId} ${mode}: ${Math.round((count / elapsed) * 1000)} ${unit}s/s, ${micros.toFixed(micros < 10 ? 2 : 1)} µs CPU per ${unit}`,
     );
   }
 }
-console.log(`${systemId} ${mode} median: ${median(perCall).toFixed(1)} µs CPU per call`);
+console.log(
+  `${systemId} ${mode} median: ${median(perUnit).toFixed(median(perUnit) < 10 ? 2 : 1)} µs CPU per ${unit}`,
+);
 await pingPong?.close();
 await client.close();
 // The server runs until its process ends, as in the harness.

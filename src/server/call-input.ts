@@ -37,14 +37,75 @@ export class CallInput<I extends DescMessage> implements AsyncIterable<MessageSh
     return this.#ended;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<MessageShape<I>> {
-    for (;;) {
-      const message = await this.next();
+  /**
+   * The messages, for the handler. A plain iterator rather than an async
+   * generator: a message that is already buffered costs one resolved
+   * promise, one that is awaited one reaction, with no generator or async
+   * function resumed. Reads never overlap: a `next()` made while another
+   * waits for frames is answered after it, as a generator would, so nothing
+   * past END_OF_INPUT (the next call's frames on a reused stream) is read.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<MessageShape<I>> {
+    type Result = IteratorResult<MessageShape<I>>;
+    const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+    let stopped = false;
+    /** A read is waiting for frames. */
+    let busy = false;
+    const queued: { resolve(result: Result): void; reject(error: unknown): void }[] = [];
+    const result = (message: MessageShape<I> | undefined): Result => {
       if (message === undefined) {
-        return;
+        stopped = true;
+        return done;
       }
-      yield message;
-    }
+      return { done: false, value: message };
+    };
+    const drain = (): void => {
+      while (!busy && queued.length > 0) {
+        const waiter = queued.shift() as (typeof queued)[number];
+        read().then(waiter.resolve, waiter.reject);
+      }
+    };
+    const onMessage = (message: MessageShape<I> | undefined): Result => {
+      busy = false;
+      const next = result(message);
+      drain();
+      return next;
+    };
+    const onError = (error: unknown): never => {
+      busy = false;
+      stopped = true;
+      drain();
+      throw error;
+    };
+    const read = (): Promise<Result> => {
+      if (stopped) {
+        return Promise.resolve(done);
+      }
+      let buffered: MessageShape<I> | undefined | typeof NOT_BUFFERED;
+      try {
+        buffered = this.nextBuffered();
+      } catch (error) {
+        stopped = true;
+        return Promise.reject(error);
+      }
+      if (buffered !== NOT_BUFFERED) {
+        return Promise.resolve(result(buffered));
+      }
+      busy = true;
+      return this.next().then(onMessage, onError);
+    };
+    return {
+      next: () =>
+        busy
+          ? new Promise<Result>((resolve, reject) => {
+              queued.push({ resolve, reject });
+            })
+          : read(),
+      return: () => {
+        stopped = true;
+        return Promise.resolve(done);
+      },
+    };
   }
 
   /** The next request message, or `undefined` after END_OF_INPUT. */

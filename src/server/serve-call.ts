@@ -27,6 +27,7 @@ import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
 import { createTrailer } from "../wire/status.ts";
 import { CallContext } from "./call-context.ts";
 import { CallInput, ProtocolViolation } from "./call-input.ts";
+import { pumpOutput } from "./pump-output.ts";
 import { remotePeerKey } from "./remote-peer.ts";
 import type { ServedMethod } from "./served-method.ts";
 
@@ -139,16 +140,7 @@ export async function serveCall(
       const output = await handlerOutput(spec, context, input, method, control);
       const iterator = output[Symbol.asyncIterator]();
       try {
-        for (;;) {
-          const result = await control.race(iterator.next());
-          if (result.done === true) {
-            break;
-          }
-          const full = emit(result.value);
-          if (full !== undefined) {
-            await full;
-          }
-        }
+        await control.race(pumpOutput(iterator, emit, control));
       } catch (reason) {
         iterator.return?.()?.catch(() => {});
         throw reason;
