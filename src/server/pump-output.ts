@@ -26,17 +26,18 @@ export function pumpOutput(
       }
     };
     const onResult = (result: IteratorResult<MessageShape<DescMessage>>): void => {
-      if (result.done === true) {
-        resolve();
-        return;
-      }
-      if (control.aborted) {
-        return;
-      }
       let full: Promise<void> | undefined;
       try {
+        if (result.done === true) {
+          resolve();
+          return;
+        }
+        if (control.aborted) {
+          return;
+        }
         full = emit(result.value);
       } catch (error) {
+        // emit() refused the message, or the iterator's result was no object.
         reject(error);
         return;
       }

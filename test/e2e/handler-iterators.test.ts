@@ -21,7 +21,7 @@ type EchoResponseInit = MessageInitShape<typeof EchoResponseSchema>;
 /**
  * Handlers that drive their iterators by hand, as Connect allows: several
  * reads of the input at once, and an output iterator that throws instead of
- * rejecting.
+ * rejecting or resolves to something that is no iterator result.
  */
 const impl: Partial<ServiceImpl<typeof EchoService>> = {
   unary: (req) => ({ text: req.text }),
@@ -41,6 +41,10 @@ const impl: Partial<ServiceImpl<typeof EchoService>> = {
         next(): Promise<IteratorResult<EchoResponseInit>> {
           if (produced++ === 0) {
             return Promise.resolve({ done: false, value: { text: req.text } });
+          }
+          if (req.text === "no-result") {
+            // Not an iterator result at all.
+            return Promise.resolve(undefined as unknown as IteratorResult<EchoResponseInit>);
           }
           throw new Error("the iterator broke");
         },
@@ -78,21 +82,26 @@ for (const kind of TRANSPORTS) {
       assert.equal(pair.serverStreamIds(CLIENT_STREAM).length, 1, "both calls used one stream");
     });
 
-    it("an output iterator that throws fails its call as Internal; the connection serves the next call", async () => {
-      const received: string[] = [];
-      const code = await codeOf(
-        (async () => {
-          for await (const response of pair.echo.serverStream(
-            { text: "one" },
-            { timeoutMs: CALL_TIMEOUT_MS },
-          )) {
-            received.push(response.text);
-          }
-        })(),
-      );
-      assert.equal(code, Code.Internal);
-      assert.deepEqual(received, ["one"]);
-      assert.equal((await pair.echo.unary({ text: "after" })).text, "after");
-    });
+    for (const [text, what] of [
+      ["one", "throws"],
+      ["no-result", "resolves to no result"],
+    ] as const) {
+      it(`an output iterator that ${what} fails its call as Internal; the connection serves the next call`, async () => {
+        const received: string[] = [];
+        const code = await codeOf(
+          (async () => {
+            for await (const response of pair.echo.serverStream(
+              { text },
+              { timeoutMs: CALL_TIMEOUT_MS },
+            )) {
+              received.push(response.text);
+            }
+          })(),
+        );
+        assert.equal(code, Code.Internal);
+        assert.deepEqual(received, [text]);
+        assert.equal((await pair.echo.unary({ text: "after" })).text, "after");
+      });
+    }
   });
 }
