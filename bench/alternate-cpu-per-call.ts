@@ -58,11 +58,13 @@ export function alternateCpuPerCall(
   return medians;
 }
 
-function formatMicros(value: number): string {
+/** A CPU time in µs as the bench:cpu lines print it: two decimals below 10 µs, one above. */
+export function formatMicros(value: number): string {
   return value.toFixed(value < 10 ? 2 : 1);
 }
 
-function unitOf(mode: string): string {
+/** What one measured unit of a bench:cpu mode is: a call, or a server-streamed message. */
+export function unitOf(mode: string): string {
   return mode === "server-stream" ? "message" : "call";
 }
 

@@ -20,7 +20,7 @@
  * windows ({@link alternateCpuPerCall}).
  */
 
-import { alternateCpuPerCall } from "./alternate-cpu-per-call.ts";
+import { alternateCpuPerCall, formatMicros, unitOf } from "./alternate-cpu-per-call.ts";
 import { median } from "./stats.ts";
 import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
 import { loadSystem } from "./systems/load-system.ts";
@@ -60,7 +60,7 @@ const payload = new Uint8Array(32);
 const pingPong = mode === "ping-pong" ? await client.openPingPong() : undefined;
 const call = (): Promise<unknown> =>
   pingPong === undefined ? client.unary(payload) : pingPong.roundTrip(payload);
-const unit = mode === "server-stream" ? "message" : "call";
+const unit = unitOf(mode);
 
 /** Calls (or messages) completed in one window. */
 async function runWindow(started: number): Promise<number> {
@@ -90,13 +90,11 @@ for (let window = 0; window <= windows; window++) {
     const micros = (used.user + used.system) / count;
     perUnit.push(micros);
     console.log(
-      `${systemId} ${mode}: ${Math.round((count / elapsed) * 1000)} ${unit}s/s, ${micros.toFixed(micros < 10 ? 2 : 1)} µs CPU per ${unit}`,
+      `${systemId} ${mode}: ${Math.round((count / elapsed) * 1000)} ${unit}s/s, ${formatMicros(micros)} µs CPU per ${unit}`,
     );
   }
 }
-console.log(
-  `${systemId} ${mode} median: ${median(perUnit).toFixed(median(perUnit) < 10 ? 2 : 1)} µs CPU per ${unit}`,
-);
+console.log(`${systemId} ${mode} median: ${formatMicros(median(perUnit))} µs CPU per ${unit}`);
 await pingPong?.close();
 await client.close();
 // The server runs until its process ends, as in the harness.
