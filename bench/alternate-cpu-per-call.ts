@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url";
 import { median } from "./stats.ts";
 
 const SCRIPT = fileURLToPath(new URL("./cpu-per-call.ts", import.meta.url));
+/** How `cpu-per-call.ts --profile` starts its summary. */
+const PROFILE_HEADER = "profile of the ";
 /** A measured window's line, as `cpu-per-call.ts` prints it. */
 const WINDOW_LINE = /^\S+ \S+: \d+ (?:calls|messages)\/s, ([\d.]+) µs CPU per (?:call|message)$/;
 
@@ -10,7 +12,9 @@ const WINDOW_LINE = /^\S+ \S+: \d+ (?:calls|messages)\/s, ([\d.]+) µs CPU per (
  * Runs `cpu-per-call.ts` for each system in turn, one process each, `rounds`
  * times (A B C A B C …, so the machine's drift hits all alike), and prints
  * each system's median over all its windows and how it compares with the
- * first system's. Returns the medians by system.
+ * first system's. With `profile`, each process also profiles its windows
+ * and its summary is printed after its round's line. Returns the medians by
+ * system.
  *
  * @example
  * ```sh
@@ -22,11 +26,13 @@ export function alternateCpuPerCall(
   windows: number,
   systems: readonly string[],
   rounds: number,
+  profile = false,
 ): Map<string, number> {
   const perWindow = new Map<string, number[]>(systems.map((system) => [system, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const system of systems) {
-      const child = spawnSync(process.execPath, [SCRIPT, mode, String(windows), system], {
+      const args = [SCRIPT, mode, String(windows), system, ...(profile ? ["--profile"] : [])];
+      const child = spawnSync(process.execPath, args, {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
       });
@@ -42,6 +48,9 @@ export function alternateCpuPerCall(
       console.log(
         `round ${round}/${rounds} ${system}: median ${formatMicros(median(values))} µs CPU per ${unitOf(mode)}`,
       );
+      if (profile) {
+        console.log(child.stdout.slice(child.stdout.indexOf(PROFILE_HEADER)).trimEnd());
+      }
     }
   }
   const medians = new Map(

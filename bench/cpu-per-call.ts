@@ -18,9 +18,18 @@
  * Several systems, comma-separated, run one process each, alternated for
  * `rounds` rounds (default 3), and end with each one's median over all its
  * windows ({@link alternateCpuPerCall}).
+ * `--profile` (anywhere among the arguments) also records a CPU profile of
+ * the measured windows, writes it to the OS's temporary directory and prints
+ * where the busy time went, per call or message, by package and by function
+ * ({@link summarizeProfile}). Sampling adds some CPU of its own.
  */
 
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { alternateCpuPerCall, formatMicros, unitOf } from "./alternate-cpu-per-call.ts";
+import { type CpuProfile, formatProfileSummary, summarizeProfile } from "./profile-summary.ts";
 import { median } from "./stats.ts";
 import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
 import { loadSystem } from "./systems/load-system.ts";
@@ -29,11 +38,15 @@ const WINDOW_MS = 1500;
 /** Systems that run without a TLS certificate, which only the harness makes. */
 const PLAIN_SYSTEMS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== "grpc-js-tls");
 const MODES = ["unary", "ping-pong", "server-stream"];
-const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
-const mode = process.argv[2] ?? "unary";
-const windows = Number(process.argv[3] ?? 3);
-const systemIds = (process.argv[4] ?? "p2prpc-tcp").split(",") as SystemId[];
-const rounds = Number(process.argv[5] ?? 3);
+const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1] [--profile]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
+/** Sampling interval of `--profile`, µs. */
+const PROFILE_INTERVAL_MICROS = 100;
+const profile = process.argv.includes("--profile");
+const args = process.argv.slice(2).filter((arg) => arg !== "--profile");
+const mode = args[0] ?? "unary";
+const windows = Number(args[1] ?? 3);
+const systemIds = (args[2] ?? "p2prpc-tcp").split(",") as SystemId[];
+const rounds = Number(args[3] ?? 3);
 if (
   !MODES.includes(mode) ||
   !Number.isInteger(windows) ||
@@ -45,7 +58,7 @@ if (
   throw new Error(USAGE);
 }
 if (systemIds.length > 1) {
-  alternateCpuPerCall(mode, windows, systemIds, rounds);
+  alternateCpuPerCall(mode, windows, systemIds, rounds, profile);
   process.exit(0);
 }
 const systemId = systemIds[0] as SystemId;
@@ -80,7 +93,15 @@ async function runWindow(started: number): Promise<number> {
 }
 
 const perUnit: number[] = [];
+let profiledUnits = 0;
+const session = profile ? new Session() : undefined;
 for (let window = 0; window <= windows; window++) {
+  if (window === 1 && session !== undefined) {
+    session.connect();
+    await session.post("Profiler.enable");
+    await session.post("Profiler.setSamplingInterval", { interval: PROFILE_INTERVAL_MICROS });
+    await session.post("Profiler.start");
+  }
   const started = performance.now();
   const cpu = process.cpuUsage();
   const count = await runWindow(started);
@@ -89,12 +110,21 @@ for (let window = 0; window <= windows; window++) {
   if (window > 0) {
     const micros = (used.user + used.system) / count;
     perUnit.push(micros);
+    profiledUnits += count;
     console.log(
       `${systemId} ${mode}: ${Math.round((count / elapsed) * 1000)} ${unit}s/s, ${formatMicros(micros)} µs CPU per ${unit}`,
     );
   }
 }
 console.log(`${systemId} ${mode} median: ${formatMicros(median(perUnit))} µs CPU per ${unit}`);
+if (session !== undefined) {
+  const { profile: recorded } = await session.post("Profiler.stop");
+  session.disconnect();
+  const file = join(tmpdir(), `p2prpc-cpu-${systemId}-${mode}-${process.pid}.cpuprofile`);
+  writeFileSync(file, JSON.stringify(recorded));
+  console.log(`profile of the ${windows} measured windows: ${file}`);
+  console.log(formatProfileSummary(summarizeProfile(recorded as CpuProfile), profiledUnits, unit));
+}
 await pingPong?.close();
 await client.close();
 // The server runs until its process ends, as in the harness.
