@@ -66,7 +66,8 @@ function frameName(url: string, functionName: string, lineNumber: number): strin
   const short = path.startsWith(PROJECT_ROOT)
     ? path.slice(PROJECT_ROOT.length)
     : path.replace(/^.*node_modules\//, "");
-  return `${functionName || "(anonymous)"} ${short}${short === "" ? "" : `:${lineNumber + 1}`}`;
+  const name = functionName || "(anonymous)";
+  return short === "" ? name : `${name} ${short}:${lineNumber + 1}`;
 }
 
 function sortedEntries(totals: Map<string, number>): ProfileEntry[] {
