@@ -25,6 +25,13 @@ import type { SystemModule } from "./system-module.ts";
 
 const PROTOCOL = "/p2prpc-bench/connect-floor/1.0.0";
 
+/** What every part of the floor system but unary calls answers. */
+function unsupported(): Promise<never> {
+  return Promise.reject(
+    new ConnectError("the floor system runs unary calls only", Code.Unimplemented),
+  );
+}
+
 /**
  * The least a Connect-typed RPC on libp2p must do, for unary calls on reused
  * streams: Connect's `createClient` over a transport that encodes the request
@@ -80,10 +87,6 @@ export function connectOnRawLibp2pSystem(): SystemModule {
 
     createClient({ server }) {
       const target = multiaddr(server.address);
-      const unsupported = (): Promise<never> =>
-        Promise.reject(
-          new ConnectError("the floor system runs unary calls only", Code.Unimplemented),
-        );
       return {
         async connect() {
           const node = await createRpcNode({ listen: [] });
@@ -125,10 +128,6 @@ function floorTransport(connection: Connection): Transport {
         trailer: new Headers(),
       };
     },
-    stream() {
-      return Promise.reject(
-        new ConnectError("the floor system runs unary calls only", Code.Unimplemented),
-      );
-    },
+    stream: unsupported,
   };
 }

@@ -1,6 +1,7 @@
-import type { MessageStream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
+import type { StreamMuxerFactory } from "@libp2p/interface";
 import { StreamState } from "@libp2p/yamux/stream";
 import { WINDOW_UPDATE_MIN_BYTES } from "../constants.ts";
+import { onStreamMuxer } from "./on-stream-muxer.ts";
 
 /** The parts of a `YamuxStream` this module reads and replaces (private in its typings). */
 interface WindowedStream {
@@ -54,16 +55,10 @@ interface StreamBuilder {
 export function batchWindowUpdates<C>(
   factory: (components: C) => StreamMuxerFactory,
 ): (components: C) => StreamMuxerFactory {
-  return (components) => {
-    const muxerFactory = factory(components);
-    const createStreamMuxer = muxerFactory.createStreamMuxer.bind(muxerFactory);
-    muxerFactory.createStreamMuxer = (connection: MessageStream): StreamMuxer => {
-      const muxer = createStreamMuxer(connection);
+  return (components) =>
+    onStreamMuxer(factory(components), (muxer) => {
       batchStreamsOf(muxer as unknown as StreamBuilder);
-      return muxer;
-    };
-    return muxerFactory;
-  };
+    });
 }
 
 /** Makes every stream the muxer builds batch its window updates; a muxer other than Yamux is left alone. */

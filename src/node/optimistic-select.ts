@@ -1,10 +1,5 @@
-import type {
-  CreateStreamOptions,
-  MessageStream,
-  Stream,
-  StreamMuxer,
-  StreamMuxerFactory,
-} from "@libp2p/interface";
+import type { CreateStreamOptions, Stream, StreamMuxerFactory } from "@libp2p/interface";
+import { onStreamMuxer } from "./on-stream-muxer.ts";
 import { selectOptimistically } from "./select-optimistically.ts";
 
 /** What `Connection.newStream` passes on to the muxer: its own options, `negotiateFully` among them. */
@@ -46,9 +41,7 @@ export function optimisticSelect<C>(
 
 /** Makes the muxers `factory` builds select optimistically when asked to; returns `factory`. */
 export function withOptimisticSelect(factory: StreamMuxerFactory): StreamMuxerFactory {
-  const createStreamMuxer = factory.createStreamMuxer.bind(factory);
-  factory.createStreamMuxer = (connection: MessageStream): StreamMuxer => {
-    const muxer = createStreamMuxer(connection);
+  return onStreamMuxer(factory, (muxer) => {
     const createStream = muxer.createStream.bind(muxer);
     muxer.createStream = async (options?: NewStreamMuxerOptions): Promise<Stream> => {
       const stream = await createStream(options);
@@ -58,7 +51,5 @@ export function withOptimisticSelect(factory: StreamMuxerFactory): StreamMuxerFa
       }
       return stream;
     };
-    return muxer;
-  };
-  return factory;
+  });
 }
