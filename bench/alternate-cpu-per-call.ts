@@ -8,13 +8,22 @@ const PROFILE_HEADER = "profile of the ";
 /** A measured window's line, as `cpu-per-call.ts` prints it. */
 const WINDOW_LINE = /^\S+ \S+: \d+ (?:calls|messages)\/s, ([\d.]+) µs CPU per (?:call|message)$/;
 
+/** What `cpu-per-call.ts`'s flags ask of each process. */
+export interface AlternateOptions {
+  /** `--profile`: profile the measured windows and print the summary. */
+  readonly profile?: boolean;
+  /** `--server-process`: the server in a process of its own, the client's CPU alone. */
+  readonly serverProcess?: boolean;
+}
+
 /**
  * Runs `cpu-per-call.ts` for each system in turn, one process each, `rounds`
  * times (A B C A B C …, so the machine's drift hits all alike), and prints
  * each system's median over all its windows and how it compares with the
  * first system's. With `profile`, each process also profiles its windows
- * and its summary is printed after its round's line. Returns the medians by
- * system.
+ * and its summary is printed after its round's line; with `serverProcess`,
+ * each runs its server in a process of its own and counts the client alone.
+ * Returns the medians by system.
  *
  * @example
  * ```sh
@@ -26,12 +35,19 @@ export function alternateCpuPerCall(
   windows: number,
   systems: readonly string[],
   rounds: number,
-  profile = false,
+  { profile = false, serverProcess = false }: AlternateOptions = {},
 ): Map<string, number> {
   const perWindow = new Map<string, number[]>(systems.map((system) => [system, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const system of systems) {
-      const args = [SCRIPT, mode, String(windows), system, ...(profile ? ["--profile"] : [])];
+      const args = [
+        SCRIPT,
+        mode,
+        String(windows),
+        system,
+        ...(profile ? ["--profile"] : []),
+        ...(serverProcess ? ["--server-process"] : []),
+      ];
       const child = spawnSync(process.execPath, args, {
         encoding: "utf8",
         stdio: ["ignore", "pipe", "inherit"],
@@ -74,7 +90,7 @@ export function formatMicros(value: number): string {
 
 /** What one measured unit of a bench:cpu mode is: a call, or a server-streamed message. */
 export function unitOf(mode: string): string {
-  return mode === "server-stream" ? "message" : "call";
+  return mode === "server-stream" || mode === "bulk" ? "message" : "call";
 }
 
 function formatChange(fraction: number): string {

@@ -1,6 +1,6 @@
 /**
  * CPU time per call with client and server in one process, over loopback:
- * `node bench/cpu-per-call.ts [unary|ping-pong|server-stream] [windows] [system[,system…]] [rounds]`.
+ * `node bench/cpu-per-call.ts [unary|ping-pong|server-stream|bulk] [windows] [system[,system…]] [rounds]`.
  *
  * The two-process harness measures what users see, but on a small VM its
  * figures move by ±15% from run to run, mostly with how the two processes
@@ -14,7 +14,8 @@
  * reused stream, the baseline of the overhead target, and `connect-on-libp2p`
  * the floor under p2prpc's API (Connect + protobuf on that stream; unary only).
  * `server-stream` measures one server-streaming call of 32-byte messages per
- * window, as (d) does, and gives CPU time per message.
+ * window, as (d) does, and gives CPU time per message; `bulk` does the same
+ * with 64 KiB messages, as (e) does.
  * Several systems, comma-separated, run one process each, alternated for
  * `rounds` rounds (default 3), and end with each one's median over all its
  * windows ({@link alternateCpuPerCall}).
@@ -22,6 +23,9 @@
  * the measured windows, writes it to the OS's temporary directory and prints
  * where the busy time went, per call or message, by package and by function
  * ({@link summarizeProfile}). Sampling adds some CPU of its own.
+ * `--server-process` runs the server in a process of its own (the harness's
+ * server process) and counts, and profiles, the client alone: which side
+ * costs what, e.g. the client that limits (e).
  */
 
 import { writeFileSync } from "node:fs";
@@ -29,6 +33,7 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alternateCpuPerCall, formatMicros, unitOf } from "./alternate-cpu-per-call.ts";
+import { startServerProcess } from "./orchestrator/system-session.ts";
 import { type CpuProfile, formatProfileSummary, summarizeProfile } from "./profile-summary.ts";
 import { median } from "./stats.ts";
 import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
@@ -37,12 +42,19 @@ import { loadSystem } from "./systems/load-system.ts";
 const WINDOW_MS = 1500;
 /** Systems that run without a TLS certificate, which only the harness makes. */
 const PLAIN_SYSTEMS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== "grpc-js-tls");
-const MODES = ["unary", "ping-pong", "server-stream"];
-const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1] [--profile]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
+const MODES = ["unary", "ping-pong", "server-stream", "bulk"];
+/** Payload bytes per message of the streaming modes, as in (d) and (e). */
+const STREAM_PAYLOAD_BYTES: Readonly<Record<string, number>> = {
+  "server-stream": 32,
+  bulk: 64 * 1024,
+};
+const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1] [--profile] [--server-process]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
 /** Sampling interval of `--profile`, µs. */
 const PROFILE_INTERVAL_MICROS = 100;
+const FLAGS = ["--profile", "--server-process"];
 const profile = process.argv.includes("--profile");
-const args = process.argv.slice(2).filter((arg) => arg !== "--profile");
+const serverProcess = process.argv.includes("--server-process");
+const args = process.argv.slice(2).filter((arg) => !FLAGS.includes(arg));
 const mode = args[0] ?? "unary";
 const windows = Number(args[1] ?? 3);
 const systemIds = (args[2] ?? "p2prpc-tcp").split(",") as SystemId[];
@@ -58,16 +70,22 @@ if (
   throw new Error(USAGE);
 }
 if (systemIds.length > 1) {
-  alternateCpuPerCall(mode, windows, systemIds, rounds, profile);
+  alternateCpuPerCall(mode, windows, systemIds, rounds, { profile, serverProcess });
   process.exit(0);
 }
 const systemId = systemIds[0] as SystemId;
 
 const system = await loadSystem(systemId);
-const server = await system.startServer({
-  tls: undefined,
-  waitForRelease: () => Promise.resolve(),
-});
+const serverChild = serverProcess ? await startServerProcess(systemId) : undefined;
+const server =
+  serverChild?.info ??
+  (await system.startServer({
+    tls: undefined,
+    waitForRelease: () => Promise.resolve(),
+  }));
+if (serverChild !== undefined) {
+  console.log(`${systemId}: server in its own process, CPU of the client alone`);
+}
 const client = await system.createClient({ server, tls: undefined }).connect();
 const payload = new Uint8Array(32);
 const pingPong = mode === "ping-pong" ? await client.openPingPong() : undefined;
@@ -78,8 +96,9 @@ const unit = unitOf(mode);
 /** Calls (or messages) completed in one window. */
 async function runWindow(started: number): Promise<number> {
   let count = 0;
-  if (mode === "server-stream") {
-    const request = { count: 0xffffffff, payloadSize: 32, durationMs: WINDOW_MS, hold: false };
+  const payloadSize = STREAM_PAYLOAD_BYTES[mode];
+  if (payloadSize !== undefined) {
+    const request = { count: 0xffffffff, payloadSize, durationMs: WINDOW_MS, hold: false };
     await client.serverStream(request, () => {
       count++;
     });
@@ -127,5 +146,6 @@ if (session !== undefined) {
 }
 await pingPong?.close();
 await client.close();
+await serverChild?.channel.stop();
 // The server runs until its process ends, as in the harness.
 process.exit(0);

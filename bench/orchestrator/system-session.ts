@@ -103,6 +103,25 @@ export class SystemSession {
   }
 }
 
+/**
+ * Starts the harness's server process for `system` on its own, for a tool
+ * that runs the client in its own process (`bench:cpu --server-process`);
+ * resolves once it serves. Stop it with the channel's `stop()`.
+ */
+export async function startServerProcess(
+  system: SystemId,
+): Promise<{ readonly channel: ChildChannel; readonly info: ServerInfo }> {
+  const channel = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
+  try {
+    channel.send({ type: "init", system, tls: undefined, server: undefined });
+    const info = await channel.waitFor(readyOrFailed<ServerInfo>, START_TIMEOUT_MS, "ready");
+    return { channel, info };
+  } catch (error) {
+    await channel.stop();
+    throw error;
+  }
+}
+
 /** Picks a `ready` message (its server info, or true); throws on `failed`. */
 function readyOrFailed<T>(message: ChildMessage): T | undefined {
   if (message.type === "ready") {
