@@ -41,7 +41,7 @@ export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
 /** Message bodies at least this large are sent by reference, never copied into their frame. */
 export const COPY_BODY_MAX_BYTES = 16 * 1024;
 
-/** `bytes` fields at least this large are copied once when a message is encoded (see encodeMessage). */
+/** `bytes` fields at least this large are copied once when a message is encoded (see encodeMessageFrame). */
 export const LARGE_BYTES_FIELD_MIN_BYTES = 2 * 1024;
 
 /**

@@ -9,7 +9,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { RequestHeaderSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import { MAX_TIMEOUT_MS } from "../constants.ts";
 import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
-import { encodeMessage } from "../wire/encode-message.ts";
+import { encodeMessageFrame } from "../wire/encode-message.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { headersToMetadata } from "../wire/metadata.ts";
 
@@ -37,20 +37,22 @@ export function encodeRequestHeader(header: Headers, deadline: number | undefine
 }
 
 /**
- * Encodes a request message as its MESSAGE frame's parts (head, body);
- * throws ResourceExhausted when it is over the client's own write limit.
+ * Encodes a request message as its MESSAGE frame's parts (head and body, or
+ * the whole frame in one part, see `encodeMessageFrame`); throws
+ * ResourceExhausted when it is over the client's own write limit.
  */
 export function requestMessageParts<I extends DescMessage>(
   schema: I,
   message: MessageShape<I>,
   options: ClientCallOptions,
-): [Uint8Array, Uint8Array] {
-  const bytes = encodeMessage(schema, message, options.binaryOptions);
-  if (bytes.byteLength > options.writeMaxBytes) {
+): readonly Uint8Array[] {
+  const encoded = encodeMessageFrame(FrameType.Message, schema, message, options.binaryOptions);
+  const bodyBytes = encoded instanceof Uint8Array ? encoded.byteLength : encoded.bodyBytes;
+  if (bodyBytes > options.writeMaxBytes) {
     throw new ConnectError(
-      `request message of ${bytes.byteLength} bytes exceeds the limit of ${options.writeMaxBytes} bytes`,
+      `request message of ${bodyBytes} bytes exceeds the limit of ${options.writeMaxBytes} bytes`,
       Code.ResourceExhausted,
     );
   }
-  return frameParts(FrameType.Message, bytes);
+  return encoded instanceof Uint8Array ? frameParts(FrameType.Message, encoded) : [encoded.frame];
 }

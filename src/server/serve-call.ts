@@ -19,7 +19,7 @@ import {
 } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import type { CallControl } from "../call-control.ts";
 import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
-import { encodeMessage } from "../wire/encode-message.ts";
+import { encodeMessageFrame } from "../wire/encode-message.ts";
 import { type FrameReader, NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
@@ -90,25 +90,32 @@ export async function serveCall(
     }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
       const output = spec.method.output;
-      const bytes = encodeMessage(
+      const encoded = encodeMessageFrame(
+        FrameType.Message,
         output,
         // create() returns a message of this type as it is; the check is
         // isMessage's, inlined: it is on every streamed message's path.
         message.$typeName === output.typeName ? message : create(output, message),
         method.binaryOptions,
       );
-      if (bytes.byteLength > method.writeMaxBytes) {
+      const small = encoded instanceof Uint8Array;
+      const bodyBytes = small ? encoded.byteLength : encoded.bodyBytes;
+      if (bodyBytes > method.writeMaxBytes) {
         throw new ConnectError(
-          `response message of ${bytes.byteLength} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
+          `response message of ${bodyBytes} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
           Code.ResourceExhausted,
         );
       }
       takeHeader();
       if (!singleResponse && pending.length === 0) {
         // Every streamed message after the first: straight to the writer.
-        return writer.writeFrame(FrameType.Message, bytes);
+        return small ? writer.writeFrame(FrameType.Message, encoded) : writer.write(encoded.frame);
       }
-      pending.push(...frameParts(FrameType.Message, bytes));
+      if (small) {
+        pending.push(...frameParts(FrameType.Message, encoded));
+      } else {
+        pending.push(encoded.frame);
+      }
       return singleResponse ? undefined : writer.write(pending.splice(0));
     };
     if (spec.kind === "unary") {

@@ -7,6 +7,7 @@ import {
 } from "@bufbuild/protobuf";
 import * as varint from "uint8-varint";
 import { LARGE_BYTES_FIELD_MIN_BYTES } from "../constants.ts";
+import type { FrameType } from "./frame-type.ts";
 
 /** A top-level `bytes` field that may carry a large value. */
 interface BytesField {
@@ -49,34 +50,18 @@ function bytesFieldsOf(schema: DescMessage): readonly BytesField[] {
   return fields;
 }
 
-/**
- * Encodes `message` to protobuf binary, like `toBinary`, but copies each large
- * `bytes` field (at least {@link LARGE_BYTES_FIELD_MIN_BYTES}) exactly once.
- *
- * `toBinary` grows a zeroed buffer to twice a large value's size, copies the
- * value in, then copies the result out again: for a 64 KiB payload that is
- * 60–95 µs, against ~15 µs for one copy. Here the other fields are encoded by
- * `toBinary` and the large values are appended after them. Protobuf parsers
- * accept fields in any order, so the result decodes to the same message; only
- * the order of fields on the wire differs. Like `toBinary`, the result is a
- * fresh buffer: the caller may reuse the message's buffers as soon as this
- * returns.
- *
- * @example
- * ```ts
- * const bytes = encodeMessage(ChunkSchema, create(ChunkSchema, { data: new Uint8Array(65536) }));
- * fromBinary(ChunkSchema, bytes).data.byteLength; // 65536
- * ```
- */
-export function encodeMessage<Desc extends DescMessage>(
-  schema: Desc,
-  message: MessageShape<Desc>,
-  options?: Partial<BinaryWriteOptions>,
-): Uint8Array {
-  const fields = bytesFieldsOf(schema);
+/** The large `bytes` values of a message, split from the rest of it. */
+interface LargeSplit {
+  /** The message without its large values (a shallow copy). */
+  readonly rest: Record<string, unknown>;
+  readonly large: [BytesField, Uint8Array][];
+}
+
+/** Splits the large `bytes` values off `message`, or `undefined` when it has none. */
+function splitLarge(schema: DescMessage, message: object): LargeSplit | undefined {
   let rest: Record<string, unknown> | undefined;
   let large: [BytesField, Uint8Array][] | undefined;
-  for (const field of fields) {
+  for (const field of bytesFieldsOf(schema)) {
     const value = (message as Record<string, unknown>)[field.localName];
     if (
       !(value instanceof Uint8Array) ||
@@ -97,17 +82,35 @@ export function encodeMessage<Desc extends DescMessage>(
     large = large ?? [];
     large.push([field, value]);
   }
-  if (rest === undefined || large === undefined) {
-    return toBinary(schema, message, options);
-  }
+  return rest === undefined || large === undefined ? undefined : { rest, large };
+}
+
+/**
+ * Encodes a split message into one fresh buffer: the rest by `toBinary`, then
+ * each large value with its tag and length. With `type`, the buffer starts
+ * with the head of a frame of that type around the message.
+ */
+function encodeSplit<Desc extends DescMessage>(
+  schema: Desc,
+  { rest, large }: LargeSplit,
+  options: Partial<BinaryWriteOptions> | undefined,
+  type: FrameType | undefined,
+): EncodedFrame {
   const head = toBinary(schema, rest as MessageShape<Desc>, options);
-  let length = head.byteLength;
+  let bodyBytes = head.byteLength;
   for (const [field, value] of large) {
-    length += field.tag.byteLength + varint.encodingLength(value.byteLength) + value.byteLength;
+    bodyBytes += field.tag.byteLength + varint.encodingLength(value.byteLength) + value.byteLength;
   }
-  const out = new Uint8Array(length);
-  out.set(head);
-  let offset = head.byteLength;
+  let offset = 0;
+  const frameHeadBytes = type === undefined ? 0 : varint.encodingLength(bodyBytes + 1) + 1;
+  const out = new Uint8Array(frameHeadBytes + bodyBytes);
+  if (type !== undefined) {
+    varint.encodeUint8Array(bodyBytes + 1, out, 0);
+    out[frameHeadBytes - 1] = type;
+    offset = frameHeadBytes;
+  }
+  out.set(head, offset);
+  offset += head.byteLength;
   for (const [field, value] of large) {
     out.set(field.tag, offset);
     offset += field.tag.byteLength;
@@ -116,5 +119,60 @@ export function encodeMessage<Desc extends DescMessage>(
     out.set(value, offset);
     offset += value.byteLength;
   }
-  return out;
+  return { frame: out, bodyBytes };
+}
+
+/**
+ * A message encoded together with the head of its frame, in one buffer
+ * (see {@link encodeMessageFrame}).
+ */
+export interface EncodedFrame {
+  /** The whole frame: length prefix, type byte, then the message. */
+  readonly frame: Uint8Array;
+  /** The encoded message's size, without the frame's head. */
+  readonly bodyBytes: number;
+}
+
+/**
+ * Encodes `message` to protobuf binary as the body of a frame of `type`, like
+ * `toBinary`, but copies each large `bytes` field (at least
+ * {@link LARGE_BYTES_FIELD_MIN_BYTES}) exactly once.
+ *
+ * A message without large values comes back as `toBinary` makes it, its body
+ * alone, for the writer to put behind a frame head (`frameParts`,
+ * `FrameWriter.writeFrame`) and batch with other frames.
+ *
+ * A message with one comes back as its whole frame ({@link EncodedFrame}).
+ * `toBinary` grows a zeroed buffer to twice a large value's size, copies the
+ * value in, then copies the result out again: for a 64 KiB payload that is
+ * 60–95 µs, against ~15 µs for one copy. Here the other fields are encoded by
+ * `toBinary`, and the frame is built in one fresh buffer: the frame's head,
+ * those fields, then each large value with its tag and length. Protobuf
+ * parsers accept fields in any order, so the body decodes to the same
+ * message; only the order of fields on the wire differs. The frame then goes
+ * out as one part instead of a head and a body: Noise encrypts it in one
+ * piece and the socket gets one chunk fewer.
+ *
+ * Either way the result is a fresh buffer: the caller may reuse the message's
+ * buffers as soon as this returns.
+ *
+ * @example
+ * ```ts
+ * const encoded = encodeMessageFrame(FrameType.Message, ChunkSchema, chunk);
+ * const parts = encoded instanceof Uint8Array
+ *   ? frameParts(FrameType.Message, encoded)
+ *   : [encoded.frame];
+ * ```
+ */
+export function encodeMessageFrame<Desc extends DescMessage>(
+  type: FrameType,
+  schema: Desc,
+  message: MessageShape<Desc>,
+  options?: Partial<BinaryWriteOptions>,
+): Uint8Array | EncodedFrame {
+  const split = splitLarge(schema, message);
+  if (split === undefined) {
+    return toBinary(schema, message, options);
+  }
+  return encodeSplit(schema, split, options, type);
 }

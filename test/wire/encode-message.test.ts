@@ -5,12 +5,35 @@ import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { LegacyBlobSchema } from "../../gen/p2prpc/test/v1/legacy_blob_pb.ts";
 import { LARGE_BYTES_FIELD_MIN_BYTES } from "../../src/constants.ts";
-import { encodeMessage } from "../../src/wire/encode-message.ts";
+import { encodeMessageFrame } from "../../src/wire/encode-message.ts";
+import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
+import { FrameType } from "../../src/wire/frame-type.ts";
 
 const LARGE = LARGE_BYTES_FIELD_MIN_BYTES;
 
 function bytes(length: number, seed: number): Uint8Array {
   return Uint8Array.from({ length }, (_, index) => (index * 31 + seed) & 0xff);
+}
+
+/**
+ * The message's encoding alone: what encodeMessageFrame returns for a small
+ * message, the body of its frame for a large one (checked against the head).
+ */
+function encodeMessage<Desc extends Parameters<typeof encodeMessageFrame>[1]>(
+  schema: Desc,
+  message: Parameters<typeof encodeMessageFrame<Desc>>[2],
+  options?: Parameters<typeof encodeMessageFrame>[3],
+): Uint8Array {
+  const encoded = encodeMessageFrame(FrameType.Message, schema, message, options);
+  if (encoded instanceof Uint8Array) {
+    return encoded;
+  }
+  const frames = new FrameDecoder(Number.MAX_SAFE_INTEGER).push(encoded.frame);
+  assert.equal(frames.length, 1, "the frame is exactly one frame");
+  const [frame] = frames;
+  assert.ok(frame !== undefined && frame.type === FrameType.Message);
+  assert.equal(frame.body.byteLength, encoded.bodyBytes);
+  return frame.body;
 }
 
 /** The field numbers of an encoding, in wire order. */
@@ -25,7 +48,7 @@ function fieldOrder(encoded: Uint8Array): number[] {
   return order;
 }
 
-describe("encodeMessage", () => {
+describe("encodeMessageFrame", () => {
   it("gives toBinary's exact bytes when no bytes field is large", () => {
     const message = create(BlobSchema, {
       name: "small",
@@ -119,6 +142,36 @@ describe("encodeMessage", () => {
       fieldOrder(encodeMessage(BlobSchema, withUnknown, { writeUnknownFields: false })),
       [1, 2],
     );
+  });
+
+  it("returns a large message as one whole frame of the given type, a small one as its body", () => {
+    const small = create(BlobSchema, { name: "small", data: bytes(LARGE - 1, 22) });
+    assert.ok(encodeMessageFrame(FrameType.Message, BlobSchema, small) instanceof Uint8Array);
+
+    const large = create(BlobSchema, { name: "large", data: bytes(LARGE, 23) });
+    const encoded = encodeMessageFrame(FrameType.Message, BlobSchema, large);
+    assert.ok(!(encoded instanceof Uint8Array));
+    assert.equal(encoded.bodyBytes, toBinary(BlobSchema, large).byteLength);
+    // varint(bodyBytes + 1) takes 2 bytes here, then the type byte.
+    assert.equal(encoded.frame.byteLength, encoded.bodyBytes + 3);
+    assert.equal(encoded.frame[2], FrameType.Message);
+  });
+
+  it("sizes the frame's length prefix by the body, across a varint boundary", () => {
+    // A body of 16,383 bytes has a payload (type byte included) of 16,384 = 2^14:
+    // the first that needs a 3-byte varint. The data field's own prefix is 1 + 2 bytes.
+    for (const [dataBytes, prefixBytes] of [
+      [16_379, 2],
+      [16_380, 3],
+    ] as const) {
+      const message = create(BlobSchema, { data: bytes(dataBytes, 24) });
+      const encoded = encodeMessageFrame(FrameType.Message, BlobSchema, message);
+      assert.ok(!(encoded instanceof Uint8Array));
+      assert.equal(encoded.frame.byteLength, prefixBytes + 1 + encoded.bodyBytes);
+      assert.ok(
+        equals(BlobSchema, fromBinary(BlobSchema, encodeMessage(BlobSchema, message)), message),
+      );
+    }
   });
 
   it("uses a multi-byte length prefix correctly for values over 16 KiB", () => {
