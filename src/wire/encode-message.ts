@@ -86,31 +86,27 @@ function splitLarge(schema: DescMessage, message: object): LargeSplit | undefine
 }
 
 /**
- * Encodes a split message into one fresh buffer: the rest by `toBinary`, then
- * each large value with its tag and length. With `type`, the buffer starts
- * with the head of a frame of that type around the message.
+ * Encodes a split message as one frame of `type` in one fresh buffer: the
+ * frame's head, the rest by `toBinary`, then each large value with its tag
+ * and length.
  */
-function encodeSplit<Desc extends DescMessage>(
+function encodeSplitFrame<Desc extends DescMessage>(
+  type: FrameType,
   schema: Desc,
   { rest, large }: LargeSplit,
   options: Partial<BinaryWriteOptions> | undefined,
-  type: FrameType | undefined,
 ): EncodedFrame {
   const head = toBinary(schema, rest as MessageShape<Desc>, options);
   let bodyBytes = head.byteLength;
   for (const [field, value] of large) {
     bodyBytes += field.tag.byteLength + varint.encodingLength(value.byteLength) + value.byteLength;
   }
-  let offset = 0;
-  const frameHeadBytes = type === undefined ? 0 : varint.encodingLength(bodyBytes + 1) + 1;
+  const frameHeadBytes = varint.encodingLength(bodyBytes + 1) + 1;
   const out = new Uint8Array(frameHeadBytes + bodyBytes);
-  if (type !== undefined) {
-    varint.encodeUint8Array(bodyBytes + 1, out, 0);
-    out[frameHeadBytes - 1] = type;
-    offset = frameHeadBytes;
-  }
-  out.set(head, offset);
-  offset += head.byteLength;
+  varint.encodeUint8Array(bodyBytes + 1, out, 0);
+  out[frameHeadBytes - 1] = type;
+  out.set(head, frameHeadBytes);
+  let offset = frameHeadBytes + head.byteLength;
   for (const [field, value] of large) {
     out.set(field.tag, offset);
     offset += field.tag.byteLength;
@@ -174,5 +170,5 @@ export function encodeMessageFrame<Desc extends DescMessage>(
   if (split === undefined) {
     return toBinary(schema, message, options);
   }
-  return encodeSplit(schema, split, options, type);
+  return encodeSplitFrame(type, schema, split, options);
 }

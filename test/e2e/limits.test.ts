@@ -9,6 +9,7 @@ import { FrameType } from "../../src/wire/frame-type.ts";
 import { RawStream, requestHeaderFrame } from "../helpers/raw-call.ts";
 import {
   EchoRequestSchema,
+  EchoResponseSchema,
   EchoService,
   ResponseHeaderSchema,
   TrailerSchema,
@@ -57,6 +58,31 @@ for (const kind of TRANSPORTS) {
       const small = pair.connect({ writeMaxBytes: 1024 });
       assert.equal(
         await codeOf(small.unary({ payload: new Uint8Array(2048) })),
+        Code.ResourceExhausted,
+      );
+    });
+
+    it("the client's write limit counts the message, not its frame's head", async () => {
+      const payload = new Uint8Array(4096);
+      const messageBytes = toBinary(
+        EchoRequestSchema,
+        create(EchoRequestSchema, { payload }),
+      ).byteLength;
+      const exact = pair.connect({ writeMaxBytes: messageBytes });
+      assert.equal((await exact.unary({ payload })).payload.byteLength, payload.byteLength);
+      const under = pair.connect({ writeMaxBytes: messageBytes - 1 });
+      assert.equal(await codeOf(under.unary({ payload })), Code.ResourceExhausted);
+    });
+
+    it("the server's write limit counts the response message, not its frame's head", async () => {
+      // A response's other fields (the caller's id, …) do not depend on the payload's size.
+      const probe = await pair.echo.unary({ payload: new Uint8Array(60_000) });
+      const otherBytes = toBinary(EchoResponseSchema, probe).byteLength - 60_000;
+      const exactPayload = 64 * 1024 - otherBytes;
+      const exact = await pair.echo.unary({ payload: new Uint8Array(exactPayload) });
+      assert.equal(toBinary(EchoResponseSchema, exact).byteLength, 64 * 1024);
+      assert.equal(
+        await codeOf(pair.echo.unary({ payload: new Uint8Array(exactPayload + 1) })),
         Code.ResourceExhausted,
       );
     });
