@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } fro
 import type { ICryptoInterface } from "@libp2p/noise";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
+import { noteReadByCipher } from "../wire/read-by-cipher.ts";
 
 const CHACHA20_POLY1305 = "chacha20-poly1305";
 const TAG_BYTES = 16;
@@ -54,6 +55,9 @@ function secretKey(k: Uint8Array): KeyObject {
  * it). Reusing the key object removes that cost, so node:crypto also beats
  * the WebAssembly cipher from 600 bytes up instead of 1,200. Everything
  * else (hashing, key agreement, small messages) is Noise's default crypto.
+ * It also reports each chunk it has encrypted (`noteReadByCipher`), which
+ * lets p2prpc send a large value by reference and hold its sender until
+ * the value has been read (`FrameWriter.writeLarge`).
  * `createRpcNode` uses it; pass it to `noise()` when building a node yourself.
  *
  * @example
@@ -68,7 +72,9 @@ export const cachedKeyCrypto: ICryptoInterface = {
   ...defaultCrypto,
   chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
     if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) {
-      return defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k);
+      const sealed = defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k);
+      noteReadByCipher(plaintext);
+      return sealed;
     }
     const cipher = createCipheriv(CHACHA20_POLY1305, secretKey(k), nonce, {
       authTagLength: TAG_BYTES,
@@ -77,6 +83,7 @@ export const cachedKeyCrypto: ICryptoInterface = {
     const output = new Uint8ArrayList();
     for (const chunk of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
       output.append(cipher.update(chunk));
+      noteReadByCipher(chunk);
     }
     // ChaCha20 is a stream cipher: final() returns nothing but must run.
     cipher.final();

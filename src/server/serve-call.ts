@@ -90,6 +90,10 @@ export async function serveCall(
     }
     const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
       const output = spec.method.output;
+      // Streamed messages after the first go straight to the writer, which
+      // can send a large value by reference and hold the handler until the
+      // cipher has read it (FrameWriter.writeLarge).
+      const direct = !singleResponse && headerSent && pending.length === 0;
       const encoded = encodeMessageFrame(
         FrameType.Message,
         output,
@@ -97,6 +101,7 @@ export async function serveCall(
         // isMessage's, inlined: it is on every streamed message's path.
         message.$typeName === output.typeName ? message : create(output, message),
         method.binaryOptions,
+        direct && writer.readsReported,
       );
       const small = encoded instanceof Uint8Array;
       const bodyBytes = small ? encoded.byteLength : encoded.bodyBytes;
@@ -106,14 +111,14 @@ export async function serveCall(
           Code.ResourceExhausted,
         );
       }
-      takeHeader();
-      if (!singleResponse && pending.length === 0) {
-        // Every streamed message after the first: straight to the writer.
-        return small ? writer.writeFrame(FrameType.Message, encoded) : writer.write(encoded.frame);
+      if (direct) {
+        return small ? writer.writeFrame(FrameType.Message, encoded) : writer.writeLarge(encoded);
       }
+      takeHeader();
       if (small) {
         pending.push(...frameParts(FrameType.Message, encoded));
       } else {
+        // Not direct: the whole frame is in this one buffer (no value by reference).
         pending.push(encoded.frame);
       }
       return singleResponse ? undefined : writer.write(pending.splice(0));

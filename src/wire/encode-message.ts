@@ -6,7 +6,7 @@ import {
   toBinary,
 } from "@bufbuild/protobuf";
 import * as varint from "uint8-varint";
-import { LARGE_BYTES_FIELD_MIN_BYTES } from "../constants.ts";
+import { COPY_BODY_MAX_BYTES, LARGE_BYTES_FIELD_MIN_BYTES } from "../constants.ts";
 import type { FrameType } from "./frame-type.ts";
 
 /** A top-level `bytes` field that may carry a large value. */
@@ -88,21 +88,31 @@ function splitLarge(schema: DescMessage, message: object): LargeSplit | undefine
 /**
  * Encodes a split message as one frame of `type` in one fresh buffer: the
  * frame's head, the rest by `toBinary`, then each large value with its tag
- * and length.
+ * and length. With `byReference`, a message with a single large value of at
+ * least {@link COPY_BODY_MAX_BYTES} stops before that value: the buffer ends
+ * with its tag and length, and the value itself follows by reference.
  */
 function encodeSplitFrame<Desc extends DescMessage>(
   type: FrameType,
   schema: Desc,
   { rest, large }: LargeSplit,
   options: Partial<BinaryWriteOptions> | undefined,
+  byReference: boolean,
 ): EncodedFrame {
   const head = toBinary(schema, rest as MessageShape<Desc>, options);
   let bodyBytes = head.byteLength;
   for (const [field, value] of large) {
     bodyBytes += field.tag.byteLength + varint.encodingLength(value.byteLength) + value.byteLength;
   }
+  const single = large.length === 1 ? (large[0] as [BytesField, Uint8Array])[1] : undefined;
+  const referenced =
+    byReference && single !== undefined && single.byteLength >= COPY_BODY_MAX_BYTES
+      ? single
+      : undefined;
   const frameHeadBytes = varint.encodingLength(bodyBytes + 1) + 1;
-  const out = new Uint8Array(frameHeadBytes + bodyBytes);
+  const out = new Uint8Array(
+    frameHeadBytes + bodyBytes - (referenced === undefined ? 0 : referenced.byteLength),
+  );
   varint.encodeUint8Array(bodyBytes + 1, out, 0);
   out[frameHeadBytes - 1] = type;
   out.set(head, frameHeadBytes);
@@ -112,10 +122,12 @@ function encodeSplitFrame<Desc extends DescMessage>(
     offset += field.tag.byteLength;
     varint.encodeUint8Array(value.byteLength, out, offset);
     offset += varint.encodingLength(value.byteLength);
-    out.set(value, offset);
-    offset += value.byteLength;
+    if (value !== referenced) {
+      out.set(value, offset);
+      offset += value.byteLength;
+    }
   }
-  return { frame: out, bodyBytes };
+  return { frame: out, value: referenced, bodyBytes };
 }
 
 /**
@@ -123,8 +135,13 @@ function encodeSplitFrame<Desc extends DescMessage>(
  * (see {@link encodeMessageFrame}).
  */
 export interface EncodedFrame {
-  /** The whole frame: length prefix, type byte, then the message. */
+  /**
+   * The whole frame: length prefix, type byte, then the message; or, with
+   * {@link value}, all of it up to that value.
+   */
   readonly frame: Uint8Array;
+  /** The frame's last bytes, when they are sent by reference: a value of the message itself. */
+  readonly value: Uint8Array | undefined;
   /** The encoded message's size, without the frame's head. */
   readonly bodyBytes: number;
 }
@@ -150,7 +167,11 @@ export interface EncodedFrame {
  * piece and the socket gets one chunk fewer.
  *
  * Either way the result is a fresh buffer: the caller may reuse the message's
- * buffers as soon as this returns.
+ * buffers as soon as this returns. Except with `byReference`: then a message
+ * whose only large value is at least {@link COPY_BODY_MAX_BYTES} leaves that
+ * value out of the buffer and returns it as {@link EncodedFrame.value}, to be
+ * sent by reference after `frame`; its owner must not change it until it has
+ * been sent (`FrameWriter.writeLarge` holds the handler until then).
  *
  * @example
  * ```ts
@@ -165,10 +186,11 @@ export function encodeMessageFrame<Desc extends DescMessage>(
   schema: Desc,
   message: MessageShape<Desc>,
   options?: Partial<BinaryWriteOptions>,
+  byReference = false,
 ): Uint8Array | EncodedFrame {
   const split = splitLarge(schema, message);
   if (split === undefined) {
     return toBinary(schema, message, options);
   }
-  return encodeSplitFrame(type, schema, split, options);
+  return encodeSplitFrame(type, schema, split, options, byReference);
 }

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Stream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
+import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { COPY_BODY_MAX_BYTES } from "../../src/constants.ts";
 import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
+import { type EncodedFrame, encodeMessageFrame } from "../../src/wire/encode-message.ts";
+import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 import { FrameWriter } from "../../src/wire/frame-writer.ts";
+import { noteReadByCipher } from "../../src/wire/read-by-cipher.ts";
 
 /** A stream that records what is sent; `send()` reports full while `full` is set. */
 class RecordingStream extends EventTarget {
@@ -93,5 +98,149 @@ describe("FrameWriter", () => {
         encodeFrame(FrameType.Message, new Uint8Array([3, 3, 3, 3, 3])),
       ]),
     ]);
+  });
+
+  describe("writeLarge", () => {
+    /** A stream whose cipher reports what it read, at once or when told to. */
+    class CipherStream extends RecordingStream {
+      readsAtOnce = true;
+      readsReported = true;
+      readonly #unread: Array<Uint8Array | Uint8ArrayList> = [];
+
+      override send(data: Uint8Array | Uint8ArrayList): boolean {
+        if (this.readsAtOnce) {
+          this.#report(data);
+        } else {
+          this.#unread.push(data);
+        }
+        return super.send(data);
+      }
+
+      readAll(): void {
+        for (const data of this.#unread.splice(0)) {
+          this.#report(data);
+        }
+      }
+
+      #report(data: Uint8Array | Uint8ArrayList): void {
+        if (this.readsReported) {
+          for (const chunk of data instanceof Uint8Array ? [data] : data) {
+            noteReadByCipher(chunk);
+          }
+        }
+      }
+    }
+
+    const large = (fill: number): EncodedFrame => {
+      const value = new Uint8Array(COPY_BODY_MAX_BYTES).fill(fill);
+      const encoded = encodeMessageFrame(
+        FrameType.Message,
+        BlobSchema,
+        create(BlobSchema, { data: value }),
+        undefined,
+        true,
+      );
+      assert.ok(!(encoded instanceof Uint8Array) && encoded.value === value);
+      return encoded;
+    };
+    const copied = (fill: number): EncodedFrame => {
+      const encoded = encodeMessageFrame(
+        FrameType.Message,
+        BlobSchema,
+        create(BlobSchema, { data: new Uint8Array(COPY_BODY_MAX_BYTES).fill(fill) }),
+      );
+      assert.ok(!(encoded instanceof Uint8Array) && encoded.value === undefined);
+      return encoded;
+    };
+    const decoded = (stream: RecordingStream): number[] =>
+      new FrameDecoder(Number.MAX_SAFE_INTEGER).push(new Uint8Array(stream.bytes())).map((item) => {
+        assert.ok(item.type === FrameType.Message);
+        return fromBinary(BlobSchema, item.body).data[0] as number;
+      });
+
+    it("learns from a frame sent by copy that the stream's cipher reports reads", () => {
+      const stream = new CipherStream();
+      const writer = new FrameWriter(stream as unknown as Stream);
+      assert.equal(writer.readsReported, false);
+      assert.equal(writer.writeLarge(copied(1)), undefined);
+      assert.equal(writer.readsReported, true);
+
+      const silent = new CipherStream();
+      silent.readsReported = false;
+      const unreported = new FrameWriter(silent as unknown as Stream);
+      assert.equal(unreported.writeLarge(copied(1)), undefined);
+      assert.equal(unreported.writeLarge(copied(2)), undefined);
+      assert.equal(unreported.readsReported, false, "a cipher that reports nothing: keep copying");
+    });
+
+    it("returns nothing when the cipher read the value during the send", () => {
+      const stream = new CipherStream();
+      const writer = new FrameWriter(stream as unknown as Stream);
+      assert.equal(writer.writeLarge(copied(1)), undefined);
+      assert.equal(writer.writeLarge(large(2)), undefined);
+      assert.deepEqual(decoded(stream), [1, 2]);
+      assert.ok(
+        stream.sent.some(
+          (data) =>
+            data instanceof Uint8ArrayList &&
+            [...data].some((chunk) => chunk.byteLength === COPY_BODY_MAX_BYTES),
+        ),
+        "the value left by reference",
+      );
+    });
+
+    it("holds the caller until the cipher has read the value, then lets it change the value", async () => {
+      const stream = new CipherStream();
+      const writer = new FrameWriter(stream as unknown as Stream);
+      assert.equal(writer.writeLarge(copied(1)), undefined);
+      stream.readsAtOnce = false;
+      const encoded = large(2);
+      const held = writer.writeLarge(encoded);
+      assert.ok(held instanceof Promise);
+      let released = false;
+      void held.then(() => {
+        released = true;
+      });
+      await nextCheckPhase();
+      assert.equal(released, false, "not read yet");
+      stream.readAll();
+      await held;
+      (encoded.value as Uint8Array).fill(9);
+      // The recording keeps what was sent: the value itself, now changed.
+      assert.deepEqual(decoded(stream), [1, 9], "the value was sent by reference");
+    });
+
+    it("rejects the wait when the stream closes before the value was read, and copies a value still in flight", async () => {
+      const stream = new CipherStream();
+      const writer = new FrameWriter(stream as unknown as Stream);
+      assert.equal(writer.writeLarge(copied(1)), undefined);
+      stream.readsAtOnce = false;
+      const encoded = large(2);
+      const held = writer.writeLarge(encoded);
+      assert.ok(held instanceof Promise);
+      stream.dispatchEvent(new Event("close"));
+      await assert.rejects(held);
+      // Its bytes may still sit below the stream: the same value now goes by copy.
+      stream.readsAtOnce = true;
+      const again = encodeMessageFrame(
+        FrameType.Message,
+        BlobSchema,
+        create(BlobSchema, { data: encoded.value as Uint8Array }),
+        undefined,
+        true,
+      );
+      assert.ok(!(again instanceof Uint8Array));
+      const sentBefore = stream.sent.length;
+      assert.equal(writer.writeLarge(again), undefined);
+      await nextCheckPhase();
+      const chunks = stream.sent
+        .slice(sentBefore)
+        .flatMap((data) => (data instanceof Uint8Array ? [data] : [...data]));
+      assert.ok(chunks.length > 0);
+      assert.ok(
+        chunks.every((chunk) => chunk.buffer !== (encoded.value as Uint8Array).buffer),
+        "a copy, no reference",
+      );
+    });
   });
 });

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
+import type { Stream } from "@libp2p/interface";
+import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
+import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
+import { createRpcNode } from "../../src/index.ts";
+import { type EncodedFrame, encodeMessageFrame } from "../../src/wire/encode-message.ts";
+import { FrameType } from "../../src/wire/frame-type.ts";
+import { FrameWriter } from "../../src/wire/frame-writer.ts";
+import { receiveBytes } from "../helpers/receive-bytes.ts";
+import { listenFor, type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+
+const VALUE_BYTES = 64 * 1024;
+const MESSAGES = 96;
+const SINK = "/p2prpc-test/sink/1.0.0";
+
+function largeFrame(fill: number, byReference: boolean): EncodedFrame {
+  const encoded = encodeMessageFrame(
+    FrameType.Message,
+    BlobSchema,
+    create(BlobSchema, { data: new Uint8Array(VALUE_BYTES).fill(fill) }),
+    undefined,
+    byReference,
+  );
+  assert.ok(!(encoded instanceof Uint8Array));
+  return encoded;
+}
+
+for (const kind of TRANSPORTS) {
+  describe(`large values over ${kind}`, () => {
+    let pair: Pair;
+    before(async () => {
+      pair = await startPair(kind, {
+        server: {
+          routes: (router) =>
+            router.service(EchoService, {
+              // One buffer for every message, changed as soon as the handler
+              // resumes after yielding it: each must still arrive as yielded.
+              async *serverStream(request) {
+                const payload = new Uint8Array(VALUE_BYTES);
+                for (let index = 0; index < request.repeat; index++) {
+                  payload.fill(index & 0xff);
+                  yield { payload, index };
+                }
+                payload.fill(0xee);
+              },
+            }),
+        },
+      });
+    });
+    after(async () => {
+      await pair.stop();
+    });
+
+    it("a handler may change a buffer as soon as it has yielded it", async () => {
+      let received = 0;
+      for await (const response of pair.echo.serverStream({ repeat: MESSAGES })) {
+        assert.equal(response.index, received);
+        assert.equal(response.payload.byteLength, VALUE_BYTES);
+        const expected = received & 0xff;
+        assert.ok(
+          response.payload.every((byte) => byte === expected),
+          `message ${received} arrived changed`,
+        );
+        received++;
+      }
+      assert.equal(received, MESSAGES);
+    });
+
+    it(`a stream ${kind === "quic" ? "does not take its" : "learns that its"} cipher reports reads, and a value by reference arrives whole`, async () => {
+      const node = await createRpcNode({ listen: listenFor(kind) });
+      const sender = await createRpcNode({ listen: kind === "memory" ? listenFor(kind) : [] });
+      try {
+        let incoming: Stream | undefined;
+        const arrived = new Promise<Stream>((resolve) => {
+          void node.handle(SINK, (stream) => {
+            incoming = stream;
+            resolve(stream);
+          });
+        });
+        const stream = await sender.dialProtocol(node.getMultiaddrs(), SINK);
+        const writer = new FrameWriter(stream);
+        const first = largeFrame(1, false);
+        const firstArrived = receiveBytes(await arrived, first.frame.byteLength);
+        await writer.writeLarge(first);
+        await firstArrived;
+        // Noise runs through cachedKeyCrypto over TCP and memory; QUIC encrypts natively.
+        assert.equal(writer.readsReported, kind !== "quic");
+
+        const byReference = largeFrame(2, writer.readsReported);
+        assert.equal(byReference.value !== undefined, kind !== "quic");
+        const bytes = byReference.frame.byteLength + (byReference.value?.byteLength ?? 0);
+        const secondArrived = receiveBytes(incoming as Stream, bytes);
+        await writer.writeLarge(byReference);
+        byReference.value?.fill(0xee);
+        const received = (await secondArrived).subarray();
+        assert.equal(received.byteLength, bytes);
+        assert.ok(received.subarray(byReference.frame.byteLength).every((byte) => byte === 2));
+      } finally {
+        await Promise.all([sender.stop(), node.stop()]);
+      }
+    });
+  });
+}
