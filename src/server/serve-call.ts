@@ -154,6 +154,13 @@ export async function serveCall(
       try {
         await control.race(pumpOutput(iterator, emit, control));
       } catch (reason) {
+        // A value sent by reference may still be unread: the handler gets
+        // control back (its finally blocks) only once it cannot change what
+        // the peer will read.
+        const unread = writer.settleByReference(connection, control.clientGone);
+        if (unread !== undefined) {
+          await unread;
+        }
         iterator.return?.()?.catch(() => {});
         throw reason;
       }

@@ -5,6 +5,13 @@ import type { EncodedFrame } from "./encode-message.ts";
 import type { FrameType } from "./frame-type.ts";
 import { stopWaitingForCipher, trackReadByCipher } from "./read-by-cipher.ts";
 
+/** What {@link FrameWriter.settleByReference} watches besides the stream: a libp2p `Connection`. */
+export interface ClosingTarget {
+  readonly status: string;
+  addEventListener(type: "close", listener: () => void): void;
+  removeEventListener(type: "close", listener: () => void): void;
+}
+
 /**
  * Writes frames to one stream, coalescing bursts of small frames into few
  * writes without delaying a lone frame.
@@ -37,6 +44,8 @@ export class FrameWriter {
   #probed = false;
   /** The frame that finds it out, until it is reported read or given up on. */
   #probe: Uint8Array | undefined;
+  /** A value sent by reference that the cipher has not read yet. */
+  #unread: { readonly value: Uint8Array; readonly whenRead: Promise<void> } | undefined;
 
   constructor(stream: Stream, maxBatchBytes = DEFAULT_MAX_BATCH_BYTES) {
     this.#stream = stream;
@@ -120,18 +129,72 @@ export class FrameWriter {
       // Sent and read: nothing of it is queued here, nothing to wait for.
       return undefined;
     }
+    let resolveRead: (() => void) | undefined;
+    const whenRead = new Promise<void>((resolve) => {
+      resolveRead = resolve;
+    });
+    onRead = (): void => {
+      this.#unread = undefined;
+      resolveRead?.();
+    };
+    this.#unread = { value, whenRead };
     const stream = this.#stream;
     return new Promise<void>((resolve, reject) => {
+      // The value stays tracked after a close: bytes of it may still wait
+      // below the stream (see settleByReference).
       const onClose = (event: Event): void => {
-        stopWaitingForCipher(value);
         const error = (event as Event & { error?: unknown }).error;
         reject(error instanceof Error ? error : new Error("stream closed before a value was sent"));
       };
-      onRead = (): void => {
+      void whenRead.then(() => {
         stream.removeEventListener("close", onClose);
         resolve();
+      });
+      stream.addEventListener("close", onClose, { once: true });
+    });
+  }
+
+  /**
+   * For a call that ends while a value this writer sent by reference has
+   * not been read yet ({@link writeLarge}): settles once its owner may have
+   * it back, and returns nothing when that is already so.
+   *
+   * When `peerGone` (the peer reset or closed the stream), the peer reads
+   * nothing more of it: at once. Otherwise once the cipher has read it, the
+   * peer resets or closes the stream, or `connection` closes (what is still
+   * queued then goes nowhere). Not when this side closes the stream: bytes
+   * of the value may already wait below it and still be sent.
+   */
+  settleByReference(connection: ClosingTarget, peerGone: boolean): Promise<void> | undefined {
+    const unread = this.#unread;
+    if (unread === undefined) {
+      return undefined;
+    }
+    if (peerGone || connection.status === "closed") {
+      this.#unread = undefined;
+      stopWaitingForCipher(unread.value);
+      return undefined;
+    }
+    const stream = this.#stream;
+    return new Promise<void>((resolve) => {
+      const settle = (): void => {
+        stream.removeEventListener("close", onStreamClose);
+        connection.removeEventListener("close", onGone);
+        resolve();
       };
-      stream.addEventListener("close", onClose);
+      const onGone = (): void => {
+        this.#unread = undefined;
+        stopWaitingForCipher(unread.value);
+        settle();
+      };
+      const onStreamClose = (event: Event): void => {
+        if ((event as Event & { local?: boolean }).local === false) {
+          onGone();
+        }
+      };
+      void unread.whenRead.then(settle);
+      stream.addEventListener("close", onStreamClose);
+      connection.addEventListener("close", onGone);
     });
   }
 

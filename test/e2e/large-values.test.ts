@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
+import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Stream } from "@libp2p/interface";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
@@ -10,6 +11,7 @@ import { FrameType } from "../../src/wire/frame-type.ts";
 import { FrameWriter } from "../../src/wire/frame-writer.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
 import { listenFor, type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 const VALUE_BYTES = 64 * 1024;
 const MESSAGES = 96;
@@ -66,6 +68,62 @@ for (const kind of TRANSPORTS) {
         received++;
       }
       assert.equal(received, MESSAGES);
+    });
+
+    it("a call the server ends gives its handler control back only once its value cannot change what the client reads", async () => {
+      let produced = 0;
+      const ending = await startPair(kind, {
+        server: {
+          routes: (router) =>
+            router.service(EchoService, {
+              // A pooled buffer, given back (and scribbled over) when the
+              // handler ends, however it ends.
+              async *serverStream() {
+                const payload = new Uint8Array(VALUE_BYTES);
+                try {
+                  for (let index = 0; ; index++) {
+                    payload.fill(index & 0xff);
+                    yield { payload, index };
+                    produced = index + 1;
+                  }
+                } finally {
+                  payload.fill(0xee);
+                }
+              },
+            }),
+        },
+      });
+      try {
+        const rpc = (ending.server.services as { rpc: { stop(): Promise<void> } }).rpc;
+        let received = 0;
+        let stopped: Promise<void> | undefined;
+        const outcome = await (async () => {
+          try {
+            for await (const response of ending.echo.serverStream({})) {
+              const expected = received & 0xff;
+              assert.ok(
+                response.payload.every((byte) => byte === expected),
+                `message ${received} arrived changed`,
+              );
+              received++;
+              if (received === 4) {
+                // The server runs ahead of this reader: its last value is
+                // most likely still queued when the call is ended.
+                await waitFor(() => produced >= 8, "the handler to run ahead");
+                stopped = rpc.stop();
+              }
+            }
+            return "ended";
+          } catch (error) {
+            return (error as ConnectError).code;
+          }
+        })();
+        await stopped;
+        assert.equal(outcome, Code.Unavailable);
+        assert.ok(received >= 4);
+      } finally {
+        await ending.stop();
+      }
     });
 
     it(`a stream ${kind === "quic" ? "does not take its" : "learns that its"} cipher reports reads, and a value by reference arrives whole`, async () => {
