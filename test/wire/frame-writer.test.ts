@@ -158,6 +158,19 @@ describe("FrameWriter", () => {
         return fromBinary(BlobSchema, item.body).data[0] as number;
       });
 
+    /** A writer that learned its stream reports reads, holding a value its cipher has not read. */
+    const heldValue = () => {
+      const stream = new CipherStream();
+      const writer = new FrameWriter(stream as unknown as Stream);
+      assert.equal(writer.writeLarge(copied(1)), undefined);
+      stream.readsAtOnce = false;
+      const encoded = large(2);
+      const held = writer.writeLarge(encoded);
+      assert.ok(held instanceof Promise);
+      held.catch(() => {});
+      return { stream, writer, encoded, held };
+    };
+
     it("learns from a frame sent by copy that the stream's cipher reports reads", () => {
       const stream = new CipherStream();
       const writer = new FrameWriter(stream as unknown as Stream);
@@ -190,13 +203,7 @@ describe("FrameWriter", () => {
     });
 
     it("holds the caller until the cipher has read the value, then lets it change the value", async () => {
-      const stream = new CipherStream();
-      const writer = new FrameWriter(stream as unknown as Stream);
-      assert.equal(writer.writeLarge(copied(1)), undefined);
-      stream.readsAtOnce = false;
-      const encoded = large(2);
-      const held = writer.writeLarge(encoded);
-      assert.ok(held instanceof Promise);
+      const { stream, encoded, held } = heldValue();
       let released = false;
       void held.then(() => {
         released = true;
@@ -211,13 +218,7 @@ describe("FrameWriter", () => {
     });
 
     it("rejects the wait when the stream closes before the value was read, and copies a value still in flight", async () => {
-      const stream = new CipherStream();
-      const writer = new FrameWriter(stream as unknown as Stream);
-      assert.equal(writer.writeLarge(copied(1)), undefined);
-      stream.readsAtOnce = false;
-      const encoded = large(2);
-      const held = writer.writeLarge(encoded);
-      assert.ok(held instanceof Promise);
+      const { stream, writer, encoded, held } = heldValue();
       stream.dispatchEvent(new Event("close"));
       await assert.rejects(held);
       // Its bytes may still sit below the stream: the same value now goes by copy.
@@ -241,6 +242,41 @@ describe("FrameWriter", () => {
         chunks.every((chunk) => chunk.buffer !== (encoded.value as Uint8Array).buffer),
         "a copy, no reference",
       );
+    });
+
+    it("gives a value back to a call that ends once it is read, the peer left or the connection closed, not when this side closed the stream", async () => {
+      const connection = Object.assign(new EventTarget(), { status: "open" });
+      {
+        const { writer } = heldValue();
+        assert.equal(writer.settleByReference(connection, true), undefined, "the peer is gone");
+      }
+      {
+        const { stream, writer } = heldValue();
+        const settled = writer.settleByReference(connection, false);
+        assert.ok(settled instanceof Promise);
+        let done = false;
+        void settled.then(() => {
+          done = true;
+        });
+        stream.dispatchEvent(Object.assign(new Event("close"), { local: true }));
+        await nextCheckPhase();
+        assert.equal(done, false, "bytes may still wait below a stream this side closed");
+        connection.dispatchEvent(new Event("close"));
+        await settled;
+      }
+      {
+        const { stream, writer } = heldValue();
+        const settled = writer.settleByReference(connection, false);
+        stream.dispatchEvent(Object.assign(new Event("close"), { local: false }));
+        await settled;
+      }
+      {
+        const { stream, writer } = heldValue();
+        const settled = writer.settleByReference(connection, false);
+        stream.readAll();
+        await settled;
+        assert.equal(writer.settleByReference(connection, false), undefined, "nothing unread now");
+      }
     });
   });
 });
