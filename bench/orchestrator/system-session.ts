@@ -47,14 +47,13 @@ export class SystemSession {
   }
 
   static async start(system: SystemId, tls: TlsMaterial | undefined): Promise<SystemSession> {
-    const server = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
+    const server = spawnServer(system, tls);
     const client = new ChildChannel(CLIENT_ENTRY, `${system} client`, ROOT);
     const session = new SystemSession(server, client);
     try {
-      server.send({ type: "init", system, tls, server: undefined });
       // The client loads the system's modules while the server starts.
       client.send({ type: "load", system });
-      const info = await server.waitFor(readyOrFailed<ServerInfo>, START_TIMEOUT_MS, "ready");
+      const info = await serverReady(server);
       client.send({ type: "init", system, tls, server: info });
       await client.waitFor(readyOrFailed<true>, START_TIMEOUT_MS, "ready");
       return session;
@@ -111,15 +110,25 @@ export class SystemSession {
 export async function startServerProcess(
   system: SystemId,
 ): Promise<{ readonly channel: ChildChannel; readonly info: ServerInfo }> {
-  const channel = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
+  const channel = spawnServer(system, undefined);
   try {
-    channel.send({ type: "init", system, tls: undefined, server: undefined });
-    const info = await channel.waitFor(readyOrFailed<ServerInfo>, START_TIMEOUT_MS, "ready");
-    return { channel, info };
+    return { channel, info: await serverReady(channel) };
   } catch (error) {
     await channel.stop();
     throw error;
   }
+}
+
+/** Starts a server process for `system` and asks it to serve. */
+function spawnServer(system: SystemId, tls: TlsMaterial | undefined): ChildChannel {
+  const server = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
+  server.send({ type: "init", system, tls, server: undefined });
+  return server;
+}
+
+/** The server's info once it serves; rejects when it fails or takes too long. */
+function serverReady(server: ChildChannel): Promise<ServerInfo> {
+  return server.waitFor(readyOrFailed<ServerInfo>, START_TIMEOUT_MS, "ready");
 }
 
 /** Picks a `ready` message (its server info, or true); throws on `failed`. */

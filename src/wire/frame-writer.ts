@@ -1,16 +1,9 @@
 import type { Stream } from "@libp2p/interface";
 import { COPY_BODY_MAX_BYTES, DEFAULT_MAX_BATCH_BYTES } from "../constants.ts";
+import { ByReferenceSender, type ClosingTarget } from "./by-reference-sender.ts";
 import { concatFrames, frameHead, joinParts } from "./encode-frame.ts";
 import type { EncodedFrame } from "./encode-message.ts";
 import type { FrameType } from "./frame-type.ts";
-import { stopWaitingForCipher, trackReadByCipher } from "./read-by-cipher.ts";
-
-/** What {@link FrameWriter.settleByReference} watches besides the stream: a libp2p `Connection`. */
-export interface ClosingTarget {
-  readonly status: string;
-  addEventListener(type: "close", listener: () => void): void;
-  removeEventListener(type: "close", listener: () => void): void;
-}
 
 /**
  * Writes frames to one stream, coalescing bursts of small frames into few
@@ -38,18 +31,12 @@ export class FrameWriter {
   #largeParts = 0;
   #windowOpen = false;
   #drained: Promise<void> | undefined;
-  /** A large frame sent by copy was reported read by the cipher (see {@link readsReported}). */
-  #readsReported = false;
-  /** Whether the stream reports reads is being found out, or has been. */
-  #probed = false;
-  /** The frame that finds it out, until it is reported read or given up on. */
-  #probe: Uint8Array | undefined;
-  /** A value sent by reference that the cipher has not read yet. */
-  #unread: { readonly value: Uint8Array; readonly whenRead: Promise<void> } | undefined;
+  readonly #byReference: ByReferenceSender;
 
   constructor(stream: Stream, maxBatchBytes = DEFAULT_MAX_BATCH_BYTES) {
     this.#stream = stream;
     this.#maxBatchBytes = maxBatchBytes;
+    this.#byReference = new ByReferenceSender(stream, this);
   }
 
   /**
@@ -72,152 +59,19 @@ export class FrameWriter {
     return this.#afterQueue();
   }
 
-  /**
-   * True once this stream's bytes are known to go through a cipher that
-   * reports what it has read (`noteReadByCipher`, as `cachedKeyCrypto` does
-   * for Noise on TCP and memory connections): a large frame sent by copy was
-   * reported. From then on a large value may be sent by reference
-   * ({@link writeLarge}). Never true over QUIC (its encryption is native) or
-   * on a node whose Noise uses another crypto.
-   */
+  /** See {@link ByReferenceSender.readsReported}. */
   get readsReported(): boolean {
-    return this.#readsReported;
+    return this.#byReference.readsReported;
   }
 
-  /**
-   * Writes a large message frame from `encodeMessageFrame`.
-   *
-   * A frame in one buffer is written as {@link write} writes it; while this
-   * stream is not known to report reads, the first of at least
-   * `COPY_BODY_MAX_BYTES` is watched to find out whether it does.
-   *
-   * A frame whose value comes by reference leaves at once, unless the stream
-   * is draining, and the returned promise settles only when the cipher has
-   * read all of the value: until then its owner must not change it, and the
-   * caller awaits the promise before giving control back to it. It rejects
-   * when the stream closes first. When the cipher read the value during this
-   * call, nothing is returned, as from {@link write}. If a value in the same
-   * buffer is still in flight, this one is copied instead.
-   */
-  writeLarge({ frame, value }: EncodedFrame): Promise<void> | undefined {
-    if (value === undefined) {
-      if (this.#probe !== undefined) {
-        // Not reported by the next large frame: take the stream as silent.
-        this.#stopProbing();
-      } else if (!this.#probed && frame.byteLength >= COPY_BODY_MAX_BYTES) {
-        this.#startProbing(frame);
-      }
-      return this.write(frame);
-    }
-    let read = false;
-    let onRead: (() => void) | undefined;
-    if (
-      !trackReadByCipher(value, () => {
-        read = true;
-        onRead?.();
-      })
-    ) {
-      return this.write(concatFrames([frame, value]));
-    }
-    try {
-      void this.writeNow([frame, value]);
-    } catch (error) {
-      stopWaitingForCipher(value);
-      throw error;
-    }
-    if (read) {
-      // Sent and read: nothing of it is queued here, nothing to wait for.
-      return undefined;
-    }
-    let resolveRead: (() => void) | undefined;
-    const whenRead = new Promise<void>((resolve) => {
-      resolveRead = resolve;
-    });
-    onRead = (): void => {
-      this.#unread = undefined;
-      resolveRead?.();
-    };
-    this.#unread = { value, whenRead };
-    const stream = this.#stream;
-    return new Promise<void>((resolve, reject) => {
-      // The value stays tracked after a close: bytes of it may still wait
-      // below the stream (see settleByReference).
-      const onClose = (event: Event): void => {
-        const error = (event as Event & { error?: unknown }).error;
-        reject(error instanceof Error ? error : new Error("stream closed before a value was sent"));
-      };
-      void whenRead.then(() => {
-        stream.removeEventListener("close", onClose);
-        resolve();
-      });
-      stream.addEventListener("close", onClose, { once: true });
-    });
+  /** Writes a large message frame; see {@link ByReferenceSender.writeLarge}. */
+  writeLarge(encoded: EncodedFrame): Promise<void> | undefined {
+    return this.#byReference.writeLarge(encoded);
   }
 
-  /**
-   * For a call that ends while a value this writer sent by reference has
-   * not been read yet ({@link writeLarge}): settles once its owner may have
-   * it back, and returns nothing when that is already so.
-   *
-   * When `peerGone` (the peer reset or closed the stream), the peer reads
-   * nothing more of it: at once. Otherwise once the cipher has read it, the
-   * peer resets or closes the stream, or `connection` closes (what is still
-   * queued then goes nowhere). Not when this side closes the stream: bytes
-   * of the value may already wait below it and still be sent.
-   */
+  /** See {@link ByReferenceSender.settle}. */
   settleByReference(connection: ClosingTarget, peerGone: boolean): Promise<void> | undefined {
-    const unread = this.#unread;
-    if (unread === undefined) {
-      return undefined;
-    }
-    if (peerGone || connection.status === "closed") {
-      this.#unread = undefined;
-      stopWaitingForCipher(unread.value);
-      return undefined;
-    }
-    const stream = this.#stream;
-    return new Promise<void>((resolve) => {
-      const settle = (): void => {
-        stream.removeEventListener("close", onStreamClose);
-        connection.removeEventListener("close", onGone);
-        resolve();
-      };
-      const onGone = (): void => {
-        this.#unread = undefined;
-        stopWaitingForCipher(unread.value);
-        settle();
-      };
-      const onStreamClose = (event: Event): void => {
-        if ((event as Event & { local?: boolean }).local === false) {
-          onGone();
-        }
-      };
-      void unread.whenRead.then(settle);
-      stream.addEventListener("close", onStreamClose);
-      connection.addEventListener("close", onGone);
-    });
-  }
-
-  #startProbing(frame: Uint8Array): void {
-    const stream = this.#stream;
-    const onClose = (): void => this.#stopProbing();
-    const tracked = trackReadByCipher(frame, () => {
-      stream.removeEventListener("close", onClose);
-      this.#probe = undefined;
-      this.#readsReported = true;
-    });
-    this.#probed = true;
-    if (tracked) {
-      this.#probe = frame;
-      stream.addEventListener("close", onClose, { once: true });
-    }
-  }
-
-  #stopProbing(): void {
-    if (this.#probe !== undefined) {
-      stopWaitingForCipher(this.#probe);
-      this.#probe = undefined;
-    }
+    return this.#byReference.settle(connection, peerGone);
   }
 
   #afterQueue(): Promise<void> | undefined {

@@ -1,0 +1,195 @@
+import type { Stream } from "@libp2p/interface";
+import { COPY_BODY_MAX_BYTES } from "../constants.ts";
+import { concatFrames } from "./encode-frame.ts";
+import type { EncodedFrame } from "./encode-message.ts";
+import type { FrameWriter } from "./frame-writer.ts";
+import { stopWaitingForCipher, trackReadByCipher } from "./read-by-cipher.ts";
+
+/** What {@link ByReferenceSender.settle} watches besides the stream: a libp2p `Connection`. */
+export interface ClosingTarget {
+  readonly status: string;
+  addEventListener(type: "close", listener: () => void): void;
+  removeEventListener(type: "close", listener: () => void): void;
+}
+
+/**
+ * The part of a stream's {@link FrameWriter} that sends large values by
+ * reference: it finds out whether the stream's cipher reports what it has
+ * read (`noteReadByCipher`), sends a value by reference once it does, holds
+ * the value's owner until the cipher has read it, and tells a call that ends
+ * early when the owner may have it back. See DESIGN.md, "Large streamed
+ * values by reference".
+ *
+ * @example
+ * ```ts
+ * // Inside FrameWriter; a server's emit() calls writer.writeLarge(encoded).
+ * const sender = new ByReferenceSender(stream, writer);
+ * const held = sender.writeLarge(encodeMessageFrame(FrameType.Message, schema, message, undefined, sender.readsReported));
+ * if (held !== undefined) await held; // only now may the handler change the value
+ * ```
+ */
+export class ByReferenceSender {
+  readonly #stream: Stream;
+  readonly #writer: Pick<FrameWriter, "write" | "writeNow">;
+  /** A large frame sent by copy was reported read by the cipher (see {@link readsReported}). */
+  #readsReported = false;
+  /** Whether the stream reports reads is being found out, or has been. */
+  #probed = false;
+  /** The frame that finds it out, until it is reported read or given up on. */
+  #probe: Uint8Array | undefined;
+  /** A value sent by reference that the cipher has not read yet. */
+  #unread: { readonly value: Uint8Array; readonly whenRead: Promise<void> } | undefined;
+
+  constructor(stream: Stream, writer: Pick<FrameWriter, "write" | "writeNow">) {
+    this.#stream = stream;
+    this.#writer = writer;
+  }
+
+  /**
+   * True once this stream's bytes are known to go through a cipher that
+   * reports what it has read (`noteReadByCipher`, as `cachedKeyCrypto` does
+   * for Noise on TCP and memory connections): a large frame sent by copy was
+   * reported. From then on a large value may be sent by reference
+   * ({@link writeLarge}). Never true over QUIC (its encryption is native) or
+   * on a node whose Noise uses another crypto.
+   */
+  get readsReported(): boolean {
+    return this.#readsReported;
+  }
+
+  /**
+   * Writes a large message frame from `encodeMessageFrame`.
+   *
+   * A frame in one buffer is written as `FrameWriter.write` writes it; while this
+   * stream is not known to report reads, the first of at least
+   * `COPY_BODY_MAX_BYTES` is watched to find out whether it does.
+   *
+   * A frame whose value comes by reference leaves at once, unless the stream
+   * is draining, and the returned promise settles only when the cipher has
+   * read all of the value: until then its owner must not change it, and the
+   * caller awaits the promise before giving control back to it. It rejects
+   * when the stream closes first. When the cipher read the value during this
+   * call, nothing is returned, as from `FrameWriter.write`. If a value in the same
+   * buffer is still in flight, this one is copied instead.
+   */
+  writeLarge({ frame, value }: EncodedFrame): Promise<void> | undefined {
+    if (value === undefined) {
+      if (this.#probe !== undefined) {
+        // Not reported by the next large frame: take the stream as silent.
+        this.#stopProbing();
+      } else if (!this.#probed && frame.byteLength >= COPY_BODY_MAX_BYTES) {
+        this.#startProbing(frame);
+      }
+      return this.#writer.write(frame);
+    }
+    let read = false;
+    let onRead: (() => void) | undefined;
+    if (
+      !trackReadByCipher(value, () => {
+        read = true;
+        onRead?.();
+      })
+    ) {
+      return this.#writer.write(concatFrames([frame, value]));
+    }
+    try {
+      void this.#writer.writeNow([frame, value]);
+    } catch (error) {
+      stopWaitingForCipher(value);
+      throw error;
+    }
+    if (read) {
+      // Sent and read: nothing of it is queued here, nothing to wait for.
+      return undefined;
+    }
+    let resolveRead: (() => void) | undefined;
+    const whenRead = new Promise<void>((resolve) => {
+      resolveRead = resolve;
+    });
+    onRead = (): void => {
+      this.#unread = undefined;
+      resolveRead?.();
+    };
+    this.#unread = { value, whenRead };
+    const stream = this.#stream;
+    return new Promise<void>((resolve, reject) => {
+      // The value stays tracked after a close: bytes of it may still wait
+      // below the stream (see settleByReference).
+      const onClose = (event: Event): void => {
+        const error = (event as Event & { error?: unknown }).error;
+        reject(error instanceof Error ? error : new Error("stream closed before a value was sent"));
+      };
+      void whenRead.then(() => {
+        stream.removeEventListener("close", onClose);
+        resolve();
+      });
+      stream.addEventListener("close", onClose, { once: true });
+    });
+  }
+
+  /**
+   * For a call that ends while a value this writer sent by reference has
+   * not been read yet ({@link writeLarge}): settles once its owner may have
+   * it back, and returns nothing when that is already so.
+   *
+   * When `peerGone` (the peer reset or closed the stream), the peer reads
+   * nothing more of it: at once. Otherwise once the cipher has read it, the
+   * peer resets or closes the stream, or `connection` closes (what is still
+   * queued then goes nowhere). Not when this side closes the stream: bytes
+   * of the value may already wait below it and still be sent.
+   */
+  settle(connection: ClosingTarget, peerGone: boolean): Promise<void> | undefined {
+    const unread = this.#unread;
+    if (unread === undefined) {
+      return undefined;
+    }
+    if (peerGone || connection.status === "closed") {
+      this.#unread = undefined;
+      stopWaitingForCipher(unread.value);
+      return undefined;
+    }
+    const stream = this.#stream;
+    return new Promise<void>((resolve) => {
+      const settle = (): void => {
+        stream.removeEventListener("close", onStreamClose);
+        connection.removeEventListener("close", onGone);
+        resolve();
+      };
+      const onGone = (): void => {
+        this.#unread = undefined;
+        stopWaitingForCipher(unread.value);
+        settle();
+      };
+      const onStreamClose = (event: Event): void => {
+        if ((event as Event & { local?: boolean }).local === false) {
+          onGone();
+        }
+      };
+      void unread.whenRead.then(settle);
+      stream.addEventListener("close", onStreamClose);
+      connection.addEventListener("close", onGone);
+    });
+  }
+
+  #startProbing(frame: Uint8Array): void {
+    const stream = this.#stream;
+    const onClose = (): void => this.#stopProbing();
+    const tracked = trackReadByCipher(frame, () => {
+      stream.removeEventListener("close", onClose);
+      this.#probe = undefined;
+      this.#readsReported = true;
+    });
+    this.#probed = true;
+    if (tracked) {
+      this.#probe = frame;
+      stream.addEventListener("close", onClose, { once: true });
+    }
+  }
+
+  #stopProbing(): void {
+    if (this.#probe !== undefined) {
+      stopWaitingForCipher(this.#probe);
+      this.#probe = undefined;
+    }
+  }
+}
