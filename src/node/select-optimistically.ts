@@ -70,6 +70,7 @@ export function selectOptimistically(stream: Stream, protocol: string): Optimist
     settle = (error) => {
       settle = undefined;
       stream.removeEventListener("close", onClose);
+      stream.removeEventListener("remoteCloseWrite", onRemoteEnd);
       restore(hooked, onData);
       if (error === undefined) {
         selection.confirmed = true;
@@ -86,6 +87,14 @@ export function selectOptimistically(stream: Stream, protocol: string): Optimist
     const error = (event as Event & { error?: Error }).error;
     settle?.(
       error ?? new UnsupportedProtocolError(`the stream ended before ${protocol} was confirmed`),
+    );
+  };
+  // A remote that ends its side before confirming does not serve the
+  // protocol (over QUIC a refusal's reset can arrive as a plain end, its "na"
+  // dropped): the stream is half closed and would never fire "close".
+  const onRemoteEnd = (): void => {
+    stream.abort(
+      new UnsupportedProtocolError(`the remote ended the stream before confirming ${protocol}`),
     );
   };
   const onData = hooked.onData;
@@ -109,6 +118,7 @@ export function selectOptimistically(stream: Stream, protocol: string): Optimist
     }
   };
   stream.addEventListener("close", onClose);
+  stream.addEventListener("remoteCloseWrite", onRemoteEnd);
   stream.protocol = protocol;
   selections.set(stream, selection);
   stream.send(expected);

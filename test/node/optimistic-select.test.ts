@@ -117,6 +117,21 @@ describe("optimisticSelect", () => {
     assert.equal(optimisticSelectionOf(client)?.confirmed, false);
   });
 
+  it("fails the confirmation when the remote closes its side before the echo", {
+    timeout: 10_000,
+  }, async () => {
+    // QUIC may show a refusing server's reset as a plain end, and drop the
+    // "na" it had sent: the stream is half closed and never fires "close".
+    const pair = muxerPair();
+    const { client, server } = await openOptimistic(pair, Uint8Array.of(1));
+    void server.close();
+    await assert.rejects(optimisticSelectionOf(client)?.confirmation as Promise<void>, {
+      name: "UnsupportedProtocolError",
+    });
+    assert.equal(optimisticSelectionOf(client)?.confirmed, false);
+    assert.equal(client.status, "aborted");
+  });
+
   it("leaves streams opened without negotiateFully: false alone", async () => {
     const pair = muxerPair();
     const accepted = once(pair.server, "stream") as Promise<[CustomEvent<Stream>]>;
