@@ -8,8 +8,8 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RequestHeaderSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import { MAX_TIMEOUT_MS } from "../constants.ts";
-import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
-import { encodeMessageFrame } from "../wire/encode-message.ts";
+import { encodeFrame } from "../wire/encode-frame.ts";
+import { encodedBodyBytes, encodedFrameParts, encodeMessageFrame } from "../wire/encode-message.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { headersToMetadata } from "../wire/metadata.ts";
 
@@ -47,12 +47,12 @@ export function requestMessageParts<I extends DescMessage>(
   options: ClientCallOptions,
 ): readonly Uint8Array[] {
   const encoded = encodeMessageFrame(FrameType.Message, schema, message, options.binaryOptions);
-  const bodyBytes = encoded instanceof Uint8Array ? encoded.byteLength : encoded.bodyBytes;
+  const bodyBytes = encodedBodyBytes(encoded);
   if (bodyBytes > options.writeMaxBytes) {
     throw new ConnectError(
       `request message of ${bodyBytes} bytes exceeds the limit of ${options.writeMaxBytes} bytes`,
       Code.ResourceExhausted,
     );
   }
-  return encoded instanceof Uint8Array ? frameParts(FrameType.Message, encoded) : [encoded.frame];
+  return encodedFrameParts(FrameType.Message, encoded);
 }

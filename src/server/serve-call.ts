@@ -18,8 +18,8 @@ import {
   TrailerSchema,
 } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import type { CallControl } from "../call-control.ts";
-import { encodeFrame, frameParts } from "../wire/encode-frame.ts";
-import { encodeMessageFrame } from "../wire/encode-message.ts";
+import { encodeFrame } from "../wire/encode-frame.ts";
+import { encodedBodyBytes, encodedFrameParts, encodeMessageFrame } from "../wire/encode-message.ts";
 import { type FrameReader, NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
@@ -103,8 +103,7 @@ export async function serveCall(
         method.binaryOptions,
         direct && writer.readsReported,
       );
-      const small = encoded instanceof Uint8Array;
-      const bodyBytes = small ? encoded.byteLength : encoded.bodyBytes;
+      const bodyBytes = encodedBodyBytes(encoded);
       if (bodyBytes > method.writeMaxBytes) {
         throw new ConnectError(
           `response message of ${bodyBytes} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
@@ -112,15 +111,12 @@ export async function serveCall(
         );
       }
       if (direct) {
-        return small ? writer.writeFrame(FrameType.Message, encoded) : writer.writeLarge(encoded);
+        return encoded instanceof Uint8Array
+          ? writer.writeFrame(FrameType.Message, encoded)
+          : writer.writeLarge(encoded);
       }
       takeHeader();
-      if (small) {
-        pending.push(...frameParts(FrameType.Message, encoded));
-      } else {
-        // Not direct: the whole frame is in this one buffer (no value by reference).
-        pending.push(encoded.frame);
-      }
+      pending.push(...encodedFrameParts(FrameType.Message, encoded));
       return singleResponse ? undefined : writer.write(pending.splice(0));
     };
     if (spec.kind === "unary") {

@@ -102,13 +102,10 @@ export class ByReferenceSender {
       // Sent and read: nothing of it is queued here, nothing to wait for.
       return undefined;
     }
-    let resolveRead: (() => void) | undefined;
-    const whenRead = new Promise<void>((resolve) => {
-      resolveRead = resolve;
-    });
+    const { promise: whenRead, resolve: resolveRead } = Promise.withResolvers<void>();
     onRead = (): void => {
       this.#unread = undefined;
-      resolveRead?.();
+      resolveRead();
     };
     this.#unread = { value, whenRead };
     const stream = this.#stream;

@@ -7,6 +7,7 @@ import {
 } from "@bufbuild/protobuf";
 import * as varint from "uint8-varint";
 import { COPY_BODY_MAX_BYTES, LARGE_BYTES_FIELD_MIN_BYTES } from "../constants.ts";
+import { frameParts } from "./encode-frame.ts";
 import type { FrameType } from "./frame-type.ts";
 
 /** A top-level `bytes` field that may carry a large value. */
@@ -176,9 +177,8 @@ export interface EncodedFrame {
  * @example
  * ```ts
  * const encoded = encodeMessageFrame(FrameType.Message, ChunkSchema, chunk);
- * const parts = encoded instanceof Uint8Array
- *   ? frameParts(FrameType.Message, encoded)
- *   : [encoded.frame];
+ * if (encodedBodyBytes(encoded) > limit) throw new Error("too large");
+ * writer.write(encodedFrameParts(FrameType.Message, encoded));
  * ```
  */
 export function encodeMessageFrame<Desc extends DescMessage>(
@@ -193,4 +193,24 @@ export function encodeMessageFrame<Desc extends DescMessage>(
     return toBinary(schema, message, options);
   }
   return encodeSplitFrame(type, schema, split, options, byReference);
+}
+
+/** The size of the message {@link encodeMessageFrame} encoded, without its frame's head. */
+export function encodedBodyBytes(encoded: Uint8Array | EncodedFrame): number {
+  return encoded instanceof Uint8Array ? encoded.byteLength : encoded.bodyBytes;
+}
+
+/**
+ * The parts of the frame of `type` that {@link encodeMessageFrame} encoded,
+ * in the order they are written: a head and a body, the whole frame, or the
+ * frame up to a value sent by reference and that value.
+ */
+export function encodedFrameParts(
+  type: FrameType,
+  encoded: Uint8Array | EncodedFrame,
+): readonly Uint8Array[] {
+  if (encoded instanceof Uint8Array) {
+    return frameParts(type, encoded);
+  }
+  return encoded.value === undefined ? [encoded.frame] : [encoded.frame, encoded.value];
 }

@@ -4,8 +4,13 @@ import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { LegacyBlobSchema } from "../../gen/p2prpc/test/v1/legacy_blob_pb.ts";
-import { LARGE_BYTES_FIELD_MIN_BYTES } from "../../src/constants.ts";
-import { encodeMessageFrame } from "../../src/wire/encode-message.ts";
+import { COPY_BODY_MAX_BYTES, LARGE_BYTES_FIELD_MIN_BYTES } from "../../src/constants.ts";
+import { concatFrames } from "../../src/wire/encode-frame.ts";
+import {
+  encodedBodyBytes,
+  encodedFrameParts,
+  encodeMessageFrame,
+} from "../../src/wire/encode-message.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 
@@ -142,6 +147,35 @@ describe("encodeMessageFrame", () => {
       fieldOrder(encodeMessage(BlobSchema, withUnknown, { writeUnknownFields: false })),
       [1, 2],
     );
+  });
+
+  it("gives every kind of result as frame parts and a body size: small, whole frame, value by reference", () => {
+    const cases = [
+      create(BlobSchema, { name: "small", data: bytes(LARGE - 1, 30) }),
+      create(BlobSchema, { name: "copied", data: bytes(LARGE, 31) }),
+      create(BlobSchema, { name: "referenced", data: bytes(COPY_BODY_MAX_BYTES, 32) }),
+    ];
+    const parts = cases.map((message) =>
+      encodedFrameParts(
+        FrameType.Message,
+        encodeMessageFrame(FrameType.Message, BlobSchema, message, undefined, true),
+      ),
+    );
+    assert.deepEqual(
+      parts.map((each) => each.length),
+      [2, 1, 2],
+    );
+    assert.equal(parts[2]?.[1], cases[2]?.data, "the value itself, not a copy");
+    for (const [index, message] of cases.entries()) {
+      const encoded = encodeMessageFrame(FrameType.Message, BlobSchema, message, undefined, true);
+      const [frame, ...rest] = new FrameDecoder(Number.MAX_SAFE_INTEGER).push(
+        concatFrames(parts[index] as Uint8Array[]),
+      );
+      assert.equal(rest.length, 0, "exactly one frame");
+      assert.ok(frame !== undefined && frame.type === FrameType.Message);
+      assert.equal(encodedBodyBytes(encoded), frame.body.byteLength);
+      assert.ok(equals(BlobSchema, fromBinary(BlobSchema, frame.body), message));
+    }
   });
 
   it("returns a large message as one whole frame of the given type, a small one as its body", () => {
