@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, it } from "vitest";
 import { CallControl } from "../src/call-control.ts";
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void } {

@@ -3,8 +3,8 @@ import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { describe, it } from "node:test";
 import { promisify } from "node:util";
+import { describe, it } from "vitest";
 
 const root = new URL("..", import.meta.url).pathname;
 

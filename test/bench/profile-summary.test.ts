@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
+import { describe, it } from "vitest";
 import {
   type CpuProfile,
   formatProfileSummary,

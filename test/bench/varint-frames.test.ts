@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { describe, it } from "vitest";
 import { encodeFrame, FrameSplitter } from "../../bench/wire/varint-frames.ts";
 
 function bytes(length: number, seed: number): Uint8Array {

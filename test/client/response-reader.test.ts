@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { Stream } from "@libp2p/interface";
+import { describe, it } from "vitest";
 import { ResponseReader } from "../../src/client/response-reader.ts";
 import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
 import { FrameReader, NOT_BUFFERED } from "../../src/wire/frame-reader.ts";

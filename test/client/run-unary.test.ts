@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { getEventListeners } from "node:events";
-import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import {
   Code,
@@ -10,6 +9,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { describe, it } from "vitest";
 import {
   type EchoRequestSchema,
   EchoResponseSchema,

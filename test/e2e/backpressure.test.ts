@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
 
 const KiB = 1024;
@@ -16,10 +16,10 @@ const BOUND_BYTES = 2 * 16 * MiB + 2 * MESSAGE_BYTES + 256 * KiB;
 for (const kind of TRANSPORTS) {
   describe(`backpressure over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

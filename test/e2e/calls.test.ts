@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import type { EchoRequestSchema, EchoResponse } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { getRemotePeer, remotePeerKey } from "../../src/index.ts";
 import { QueueIterable } from "../helpers/queue-iterable.ts";
@@ -16,10 +16,10 @@ async function* from(items: EchoInit[]): AsyncGenerator<EchoInit> {
 for (const kind of TRANSPORTS) {
   describe(`calls over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { type EchoRequestSchema, EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { methodProtocol } from "../../src/index.ts";
 import { QueueIterable } from "../helpers/queue-iterable.ts";
@@ -11,10 +11,10 @@ import { aborted, codeOf, waitFor } from "../helpers/wait-for.ts";
 for (const kind of TRANSPORTS) {
   describe(`cancellation over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { noise } from "@libp2p/noise";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p } from "libp2p";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport, createRpcNode, rpcServer } from "../../src/index.ts";
 import { createEchoProbe, echoImpl } from "../helpers/echo-service.ts";
@@ -15,10 +15,10 @@ const CALLS = 256;
 for (const kind of TRANSPORTS) {
   describe(`concurrency over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoRequestSchema, EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { methodProtocol } from "../../src/index.ts";
 import { encodeFrame } from "../../src/wire/encode-frame.ts";
@@ -13,10 +13,10 @@ import { aborted, codeOf } from "../helpers/wait-for.ts";
 for (const kind of TRANSPORTS) {
   describe(`deadlines over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

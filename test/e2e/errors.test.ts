@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createServer } from "node:net";
-import { after, before, describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { GreeterService } from "../../gen/acme/greeter/v1/greeter_pb.ts";
 import { EchoResponseSchema } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport } from "../../src/index.ts";
@@ -42,10 +42,10 @@ async function unreachableAddress(kind: TransportKind): Promise<string> {
 for (const kind of TRANSPORTS) {
   describe(`errors over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

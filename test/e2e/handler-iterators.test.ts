@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, type ServiceImpl } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import {
   type EchoRequest,
   type EchoResponseSchema,
@@ -62,12 +62,12 @@ async function* messages(...texts: string[]): AsyncIterable<{ text: string }> {
 for (const kind of TRANSPORTS) {
   describe(`handlers driving their iterators by hand over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind, {
         server: { routes: (router) => router.service(EchoService, impl) },
       });
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Stream } from "@libp2p/interface";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createRpcNode } from "../../src/index.ts";
@@ -32,7 +32,7 @@ function largeFrame(fill: number, byReference: boolean): EncodedFrame {
 for (const kind of TRANSPORTS) {
   describe(`large values over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind, {
         server: {
           routes: (router) =>
@@ -51,7 +51,7 @@ for (const kind of TRANSPORTS) {
         },
       });
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import * as varint from "uint8-varint";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { createLibp2pTransport, createRpcNode, methodProtocol } from "../../src/index.ts";
 import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
@@ -30,11 +30,11 @@ function messageFrame(init: Parameters<typeof create<typeof EchoRequestSchema>>[
 for (const kind of TRANSPORTS) {
   describe(`limits and bad input over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind, { server: { writeMaxBytes: 64 * 1024 } });
       await pair.echo.unary({ text: "warm-up" });
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { methodProtocol } from "../../src/index.ts";
 import { encodeFrame } from "../../src/wire/encode-frame.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
@@ -51,7 +51,7 @@ for (const kind of TRANSPORTS) {
   describe(`a unary request's frames, however they arrive, over ${kind}`, () => {
     const gate = new Gate();
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind, {
         server: {
           // A handler that answers without a promise.
@@ -61,7 +61,7 @@ for (const kind of TRANSPORTS) {
       });
       await pair.client.dial(pair.server.getMultiaddrs());
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport, createRpcNode, getRemotePeer, rpcServer } from "../../src/index.ts";
 import { startPair } from "../helpers/start-pair.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
 import { Code } from "@connectrpc/connect";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { methodProtocol, optimisticSelectionOf } from "../../src/index.ts";
 import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
@@ -12,10 +12,10 @@ const SERVER_STREAM = methodProtocol(EchoService.method.serverStream);
 for (const kind of TRANSPORTS) {
   describe(`stream reuse over ${kind}`, () => {
     let pair: Pair;
-    before(async () => {
+    beforeAll(async () => {
       pair = await startPair(kind);
     });
-    after(async () => {
+    afterAll(async () => {
       await pair.stop();
     });
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { describe, it } from "node:test";
 import type { Stream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
 import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
 import { Uint8ArrayList } from "uint8arraylist";
+import { describe, it } from "vitest";
 import { batchWindowUpdates } from "../../src/index.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
 

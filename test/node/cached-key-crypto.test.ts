@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { describe, it } from "node:test";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
+import { describe, it } from "vitest";
 import { cachedKeyCrypto } from "../../src/node/cached-key-crypto.ts";
 
 const nonce = new Uint8Array(12).fill(3);

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server, Socket } from "node:net";
-import { after, before, describe, it } from "node:test";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { corkTcpWrites } from "../../src/index.ts";
 
 interface SendResult {
@@ -83,7 +83,7 @@ describe("corkTcpWrites", () => {
   const received = new Collector();
   let writevCalls = 0;
 
-  before(async () => {
+  beforeAll(async () => {
     server = createServer((socket) => socket.on("data", (chunk: Buffer) => received.push(chunk)));
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
@@ -99,7 +99,7 @@ describe("corkTcpWrites", () => {
     };
   });
 
-  after(() => {
+  afterAll(() => {
     client.destroy();
     server.close();
   });

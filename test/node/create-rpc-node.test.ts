@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, it } from "node:test";
 import { identify } from "@libp2p/identify";
 import type { Libp2p, PeerId } from "@libp2p/interface";
+import { describe, it } from "vitest";
 import { GreeterService } from "../../gen/acme/greeter/v1/greeter_pb.ts";
 import {
   createRpcNode,

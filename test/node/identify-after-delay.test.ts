@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { describe, it, mock, type TestContext } from "node:test";
+import { afterEach, describe, it, vi } from "vitest";
 import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
 
 /** What identifyAfterDelay uses of a libp2p node, with identify counted per connection. */
@@ -25,52 +25,57 @@ function fakeNode() {
   return { node, identified, open };
 }
 
-/** A fake node under identifyAfterDelay(1000 ms), with mocked timers. */
-function delayedOnMockedTimers(t: TestContext): ReturnType<typeof fakeNode> {
-  t.mock.timers.enable({ apis: ["setTimeout"] });
+/** A fake node under identifyAfterDelay(1000 ms), with fake timers (restored after each test). */
+function delayedOnFakeTimers(): ReturnType<typeof fakeNode> {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   const fake = fakeNode();
   identifyAfterDelay(fake.node as never, 1000);
   return fake;
 }
 
 describe("identifyAfterDelay", () => {
-  it("identifies an open connection once the delay passed, not before", (t) => {
-    const { identified, open } = delayedOnMockedTimers(t);
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it("identifies an open connection once the delay passed, not before", () => {
+    const { identified, open } = delayedOnFakeTimers();
     open("a");
-    t.mock.timers.tick(999);
+    vi.advanceTimersByTime(999);
     assert.deepEqual(identified, []);
-    t.mock.timers.tick(1);
+    vi.advanceTimersByTime(1);
     assert.deepEqual(identified, ["a"]);
   });
 
-  it("skips a connection that closed during the delay", (t) => {
-    const { identified, open } = delayedOnMockedTimers(t);
+  it("skips a connection that closed during the delay", () => {
+    const { identified, open } = delayedOnFakeTimers();
     const closing = open("closing");
     open("staying");
     closing.status = "closed";
-    t.mock.timers.tick(1000);
+    vi.advanceTimersByTime(1000);
     assert.deepEqual(identified, ["staying"]);
   });
 
-  it("drops pending identifies when the node stops", (t) => {
-    const { node, identified, open } = delayedOnMockedTimers(t);
+  it("drops pending identifies when the node stops", () => {
+    const { node, identified, open } = delayedOnFakeTimers();
     open("a");
     node.dispatchEvent(new CustomEvent("stop"));
-    t.mock.timers.tick(1000);
+    vi.advanceTimersByTime(1000);
     assert.deepEqual(identified, []);
   });
 
   it("never keeps the process alive while it waits", () => {
     const { node, open } = fakeNode();
-    const timers = mock.method(globalThis, "setTimeout");
+    const timers = vi.spyOn(globalThis, "setTimeout");
     try {
       identifyAfterDelay(node as never, 60_000);
       open("a");
-      const timer = timers.mock.calls[0]?.result as ReturnType<typeof setTimeout> | undefined;
+      const timer = timers.mock.results[0]?.value as ReturnType<typeof setTimeout> | undefined;
       assert.ok(timer !== undefined);
       assert.equal(timer.hasRef(), false);
     } finally {
-      timers.mock.restore();
+      timers.mockRestore();
       node.dispatchEvent(new CustomEvent("stop"));
     }
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { Uint8ArrayList } from "uint8arraylist";
+import { describe, it } from "vitest";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { after, before, describe, it } from "node:test";
 import { setFlagsFromString } from "node:v8";
 import type { Libp2p, Stream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
 import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
 import { Uint8ArrayList } from "uint8arraylist";
+import { afterAll, beforeAll, describe, it } from "vitest";
 import { createRpcNode, optimisticSelect, optimisticSelectionOf } from "../../src/index.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
 import { listenFor, TRANSPORTS } from "../helpers/start-pair.ts";
@@ -159,7 +159,7 @@ for (const kind of TRANSPORTS) {
     let server: Libp2p;
     const served: Uint8Array[] = [];
 
-    before(async () => {
+    beforeAll(async () => {
       server = await createRpcNode({ listen: listenFor(kind) });
       // A request is a length byte and that many bytes; the answer is the length.
       await server.handle(PROTOCOL, async (stream) => {
@@ -175,7 +175,7 @@ for (const kind of TRANSPORTS) {
         await stream.close();
       });
     });
-    after(async () => {
+    afterAll(async () => {
       await server.stop();
     });
 

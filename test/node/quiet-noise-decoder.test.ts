@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { Uint8ArrayList } from "uint8arraylist";
+import { describe, it } from "vitest";
 import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { createContextValues } from "@connectrpc/connect";
+import { describe, it } from "vitest";
 import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
 import { CallControl } from "../../src/call-control.ts";
 import { CallContext } from "../../src/server/call-context.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { describe, it } from "vitest";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { LegacyBlobSchema } from "../../gen/p2prpc/test/v1/legacy_blob_pb.ts";
 import { COPY_BODY_MAX_BYTES, LARGE_BYTES_FIELD_MIN_BYTES } from "../../src/constants.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import * as lp from "it-length-prefixed";
 import * as varint from "uint8-varint";
 import { Uint8ArrayList } from "uint8arraylist";
+import { describe, it } from "vitest";
 import { COPY_BODY_MAX_BYTES } from "../../src/constants.ts";
 import { concatFrames, encodeFrame, frameParts, joinParts } from "../../src/wire/encode-frame.ts";
 import { type DecodedItem, FrameDecoder, FramingError } from "../../src/wire/frame-decoder.ts";

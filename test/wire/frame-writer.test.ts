@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
 import { create, fromBinary } from "@bufbuild/protobuf";
 import type { Stream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
+import { describe, it } from "vitest";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { COPY_BODY_MAX_BYTES } from "../../src/constants.ts";
 import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
