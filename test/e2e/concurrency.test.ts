@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport, createRpcNode, rpcServer } from "../../src/index.ts";
 import { createEchoProbe, echoImpl } from "../helpers/echo-service.ts";
-import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { type Pair, startPair, TEST_CALL_TIMEOUT_MS, TRANSPORTS } from "../helpers/start-pair.ts";
 
 const CALLS = 256;
 
@@ -65,7 +65,11 @@ describe("a server on libp2p's default limits", () => {
     try {
       const echo = createClient(
         EchoService,
-        createLibp2pTransport({ libp2p: client, peer: server.getMultiaddrs() }),
+        createLibp2pTransport({
+          libp2p: client,
+          peer: server.getMultiaddrs(),
+          defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
+        }),
       );
       const responses = await Promise.all(
         Array.from({ length: CALLS }, (_, i) => echo.unary({ text: `early ${i}` })),

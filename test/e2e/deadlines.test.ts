@@ -7,7 +7,7 @@ import { methodProtocol } from "../../src/index.ts";
 import { encodeFrame } from "../../src/wire/encode-frame.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 import { RawStream, requestHeaderFrame } from "../helpers/raw-call.ts";
-import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { type Pair, startPair, TEST_CALL_TIMEOUT_MS, TRANSPORTS } from "../helpers/start-pair.ts";
 import { aborted, codeOf } from "../helpers/wait-for.ts";
 
 for (const kind of TRANSPORTS) {
@@ -24,8 +24,18 @@ for (const kind of TRANSPORTS) {
       const response = await pair.echo.unary({ text: "t" }, { timeoutMs: 30_000 });
       assert.ok(response.timeoutMs > 25_000, `server saw ${response.timeoutMs} ms`);
       assert.ok(response.timeoutMs <= 30_000, `server saw ${response.timeoutMs} ms`);
-      const none = await pair.echo.unary({ text: "no deadline" });
+      // A call's own timeoutMs <= 0 means no deadline, also over the test client's default one.
+      const none = await pair.echo.unary({ text: "no deadline" }, { timeoutMs: 0 });
       assert.equal(none.timeoutMs, 0);
+      const byDefault = await pair.echo.unary({ text: "default deadline" });
+      assert.ok(
+        byDefault.timeoutMs > TEST_CALL_TIMEOUT_MS - 5000,
+        `server saw ${byDefault.timeoutMs} ms`,
+      );
+      assert.ok(
+        byDefault.timeoutMs <= TEST_CALL_TIMEOUT_MS,
+        `server saw ${byDefault.timeoutMs} ms`,
+      );
     });
 
     it("a server that never answers fails with DeadlineExceeded on time, and its signal aborts", async () => {

@@ -9,7 +9,13 @@ import { afterAll, beforeAll, describe, it } from "vitest";
 import { GreeterService } from "../../gen/acme/greeter/v1/greeter_pb.ts";
 import { EchoResponseSchema } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport } from "../../src/index.ts";
-import { type Pair, startPair, TRANSPORTS, type TransportKind } from "../helpers/start-pair.ts";
+import {
+  type Pair,
+  startPair,
+  TEST_CALL_TIMEOUT_MS,
+  TRANSPORTS,
+  type TransportKind,
+} from "../helpers/start-pair.ts";
 import { codeOf } from "../helpers/wait-for.ts";
 
 async function closedPort(kind: "tcp" | "quic"): Promise<number> {
@@ -127,7 +133,11 @@ for (const kind of TRANSPORTS) {
       const id = connectionId();
       const greeter = createClient(
         GreeterService,
-        createLibp2pTransport({ libp2p: pair.client, peer: pair.server.peerId }),
+        createLibp2pTransport({
+          libp2p: pair.client,
+          peer: pair.server.peerId,
+          defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
+        }),
       );
       assert.equal(await codeOf(greeter.sayHello({ name: "x" })), Code.Unimplemented);
       assert.equal(

@@ -14,7 +14,7 @@ import {
   ResponseHeaderSchema,
   TrailerSchema,
 } from "../helpers/schemas.ts";
-import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { type Pair, startPair, TEST_CALL_TIMEOUT_MS, TRANSPORTS } from "../helpers/start-pair.ts";
 import { codeOf } from "../helpers/wait-for.ts";
 
 const MiB = 1024 * 1024;
@@ -196,7 +196,11 @@ describe("a server that sends undecodable bytes", () => {
       });
       const echo = createClient(
         EchoService,
-        createLibp2pTransport({ libp2p: client, peer: liar.getMultiaddrs() }),
+        createLibp2pTransport({
+          libp2p: client,
+          peer: liar.getMultiaddrs(),
+          defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
+        }),
       );
       assert.equal(await codeOf(echo.unary({ text: "x" })), Code.Internal);
     } finally {

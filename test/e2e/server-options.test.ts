@@ -3,7 +3,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport, createRpcNode, getRemotePeer, rpcServer } from "../../src/index.ts";
-import { startPair } from "../helpers/start-pair.ts";
+import { startPair, TEST_CALL_TIMEOUT_MS } from "../helpers/start-pair.ts";
 import { aborted, codeOf, waitFor } from "../helpers/wait-for.ts";
 
 describe("server options", () => {
@@ -64,7 +64,11 @@ describe("server options", () => {
     try {
       const echo = createClient(
         EchoService,
-        createLibp2pTransport({ libp2p: client, peer: server.getMultiaddrs() }),
+        createLibp2pTransport({
+          libp2p: client,
+          peer: server.getMultiaddrs(),
+          defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
+        }),
       );
       const text = "x".repeat(10 * 1024);
       assert.equal((await echo.unary({ text })).text, text);

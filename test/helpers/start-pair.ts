@@ -1,3 +1,4 @@
+import { threadId } from "node:worker_threads";
 import { type Client, createClient, type Interceptor } from "@connectrpc/connect";
 import type { Libp2p } from "@libp2p/interface";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
@@ -16,9 +17,12 @@ export type TransportKind = (typeof TRANSPORTS)[number];
 
 let memoryCounter = 0;
 
-/** A fresh in-memory listen address, unique in this process. */
+/**
+ * A fresh in-memory listen address, unique in this process and thread (test
+ * files may run in worker threads, which share the process's pid).
+ */
 export function memoryListen(): string[] {
-  return [`/memory/p2prpc-test-${process.pid}-${memoryCounter++}`];
+  return [`/memory/p2prpc-test-${process.pid}-${threadId}-${memoryCounter++}`];
 }
 
 /** Where a node listens for `kind`: a fresh memory address, or loopback port 0. */
@@ -51,6 +55,13 @@ export interface PairOptions {
   readonly interceptors?: Interceptor[];
 }
 
+/**
+ * The deadline of every call a test client makes without its own
+ * `timeoutMs`: a call that stalls fails with DeadlineExceeded before the
+ * test's timeout. A call passes `{ timeoutMs: 0 }` to have no deadline.
+ */
+export const TEST_CALL_TIMEOUT_MS = 20_000;
+
 /** Starts a server node serving EchoService and a client node, over `kind`. */
 export async function startPair(kind: TransportKind, options: PairOptions = {}): Promise<Pair> {
   const probe = createEchoProbe();
@@ -70,6 +81,7 @@ export async function startPair(kind: TransportKind, options: PairOptions = {}):
       createLibp2pTransport({
         libp2p: client,
         peer: server.getMultiaddrs(),
+        defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
         ...options.client,
         ...extra,
       }),
