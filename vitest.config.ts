@@ -17,5 +17,12 @@ export default defineConfig({
     // longer say so with their own `{ timeout }`.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    typecheck: {
+      // The type tests (test/types/*.test-d.ts) are checked, never run, by
+      // `tsc` over the project's tsconfig.json, in the same `npm test`.
+      enabled: true,
+      include: ["test/types/**/*.test-d.ts"],
+      tsconfig: "tsconfig.json",
+    },
   },
 });
