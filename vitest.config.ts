@@ -17,6 +17,13 @@ export default defineConfig({
     // longer say so with their own `{ timeout }`.
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    coverage: {
+      // `npm run coverage`: a table here, an HTML report and a JSON summary in coverage/.
+      provider: "v8",
+      include: ["src/**/*.ts"],
+      reporter: [["text", { maxCols: 120 }], "html", "json-summary"],
+      reportsDirectory: "coverage",
+    },
     typecheck: {
       // The type tests (test/types/*.test-d.ts) are checked, never run, by
       // `tsc` over the project's tsconfig.json, in the same `npm test`.
