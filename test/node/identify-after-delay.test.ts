@@ -2,16 +2,26 @@ import assert from "node:assert/strict";
 import { afterEach, describe, it, vi } from "vitest";
 import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
 
-/** What identifyAfterDelay uses of a libp2p node, with identify counted per connection. */
+/**
+ * What identifyAfterDelay uses of a libp2p node, with identify counted per
+ * connection (and failing for ids starting with "fail") and log lines kept.
+ */
 function fakeNode() {
   const events = new EventTarget();
   const identified: string[] = [];
+  const logged: unknown[][] = [];
+  const log = (...args: unknown[]): void => {
+    logged.push(args);
+  };
   const node = Object.assign(events, {
-    logger: { forComponent: () => Object.assign(() => {}, { error: () => {}, trace: () => {} }) },
+    logger: { forComponent: () => Object.assign(log, { error: log, trace: log }) },
     services: {
       identify: {
         identify: async (connection: { id: string }) => {
           identified.push(connection.id);
+          if (connection.id.startsWith("fail")) {
+            throw new Error("identify failed");
+          }
           return {};
         },
       },
@@ -22,7 +32,7 @@ function fakeNode() {
     events.dispatchEvent(new CustomEvent("connection:open", { detail: connection }));
     return connection;
   };
-  return { node, identified, open };
+  return { node, identified, logged, open };
 }
 
 /** A fake node under identifyAfterDelay(1000 ms), with fake timers (restored after each test). */
@@ -63,6 +73,15 @@ describe("identifyAfterDelay", () => {
     node.dispatchEvent(new CustomEvent("stop"));
     vi.advanceTimersByTime(1000);
     assert.deepEqual(identified, []);
+  });
+
+  it("logs an identify that fails instead of leaving its rejection unhandled", async () => {
+    const { identified, logged, open } = delayedOnFakeTimers();
+    open("fail-1");
+    await vi.advanceTimersByTimeAsync(1000);
+    assert.deepEqual(identified, ["fail-1"]);
+    assert.equal(logged.length, 1);
+    assert.ok(logged[0]?.some((arg) => arg instanceof Error && arg.message === "identify failed"));
   });
 
   it("never keeps the process alive while it waits", () => {
