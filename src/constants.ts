@@ -17,8 +17,10 @@ export const DEFAULT_MAX_STREAMS_PER_METHOD = 1024;
 export const MAX_TIMEOUT_MS = 0x7fff_ffff;
 
 /**
- * Bytes of complete frames a reader keeps queued before it pauses the stream,
- * so a slow consumer pushes back on the sender through the muxer's flow control.
+ * Bytes received and not read that a reader keeps before it pauses the
+ * stream, so a slow consumer pushes back on the sender through the muxer's
+ * flow control. A reader never stays paused while a read waits: then what is
+ * buffered is the start of the frame that read needs, however large.
  */
 export const DEFAULT_READ_HIGH_WATER_MARK_BYTES = 256 * 1024;
 

@@ -44,8 +44,10 @@ interface Waiter {
  * `read()` resolves with the next item, or `undefined` once the remote closed
  * its writable side at a frame boundary; it rejects if the stream was reset or
  * ended inside a frame. Received bytes wait undecoded until read; when more
- * than the high-water mark wait, the stream is paused, which stops the
- * muxer's window updates and so pushes back on the sender.
+ * than the high-water mark wait and no read is waiting, the stream is
+ * paused, which stops the muxer's window updates and so pushes back on the
+ * sender. A read that finds no whole frame resumes the stream: a frame larger
+ * than the high-water mark could never complete on a paused stream.
  */
 export class FrameReader {
   readonly #stream: Stream;
@@ -96,9 +98,13 @@ export class FrameReader {
       this.#finish();
       return this.#error === undefined ? Promise.resolve(undefined) : Promise.reject(this.#error);
     }
-    return new Promise((resolve, reject) => {
+    const waiting = new Promise<DecodedItem | undefined>((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
     });
+    // Someone now needs bytes that are not here yet: a paused stream would
+    // never bring them (the muxer grants no window while paused).
+    this.#resume();
+    return waiting;
   }
 
   /**
@@ -172,8 +178,17 @@ export class FrameReader {
     }
   };
 
+  /**
+   * Pauses while more than the high-water mark waits unread and nobody waits
+   * for a frame. With a waiter, what is buffered is the start of the frame it
+   * needs: pausing then would stop the very bytes that complete it.
+   */
   #pauseIfFull(): void {
-    if (!this.#paused && this.#decoder.bufferedBytes > this.#highWaterMarkBytes) {
+    if (
+      !this.#paused &&
+      this.#waiters.length === 0 &&
+      this.#decoder.bufferedBytes > this.#highWaterMarkBytes
+    ) {
       if (this.#stream.readStatus === "readable") {
         this.#paused = true;
         this.#stream.pause();
@@ -182,7 +197,13 @@ export class FrameReader {
   }
 
   #maybeResume(): void {
-    if (this.#paused && this.#decoder.bufferedBytes <= this.#highWaterMarkBytes / 2) {
+    if (this.#decoder.bufferedBytes <= this.#highWaterMarkBytes / 2) {
+      this.#resume();
+    }
+  }
+
+  #resume(): void {
+    if (this.#paused) {
       this.#paused = false;
       if (this.#stream.readStatus === "paused") {
         // resume() hands over the stream's buffer synchronously and only then
