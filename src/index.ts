@@ -45,6 +45,7 @@ export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.
 export { loadPrivateKey } from "./node/load-private-key.ts";
 export { optimisticSelect } from "./node/optimistic-select.ts";
 export { optimisticSelectTransport } from "./node/optimistic-select-transport.ts";
+export { quicReadBackpressure } from "./node/quic-read-backpressure.ts";
 export type { OptimisticSelection } from "./node/select-optimistically.ts";
 export { optimisticSelectionOf } from "./node/select-optimistically.ts";
 export type { MethodProtocolOptions } from "./protocol-id.ts";

@@ -16,6 +16,7 @@ import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { optimisticSelect } from "./optimistic-select.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
+import { quicReadBackpressure } from "./quic-read-backpressure.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
 
 /** Concurrent streams a QUIC peer may open on one connection (see `createRpcNode`). */
@@ -108,7 +109,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [
       tcp(),
-      optimisticSelectTransport(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
+      optimisticSelectTransport(
+        quicReadBackpressure(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
+      ),
       memory(),
     ],
     connectionEncrypters: [

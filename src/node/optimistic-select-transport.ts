@@ -1,12 +1,6 @@
-import type { Transport, Upgrader } from "@libp2p/interface";
+import type { Transport } from "@libp2p/interface";
+import { onTransportMuxers } from "./on-transport-muxers.ts";
 import { withOptimisticSelect } from "./optimistic-select.ts";
-
-/** The part of the upgraders' options this module rewrites. */
-interface MuxerOptions {
-  muxerFactory?: Parameters<typeof withOptimisticSelect>[0];
-}
-
-const wrapped = new WeakMap<Upgrader, Upgrader>();
 
 /**
  * `optimisticSelect` for a transport that brings its own multiplexing
@@ -28,42 +22,5 @@ const wrapped = new WeakMap<Upgrader, Upgrader>();
 export function optimisticSelectTransport<C>(
   factory: (components: C) => Transport,
 ): (components: C) => Transport {
-  return (components) => {
-    const transport = factory(components);
-    const dial = transport.dial.bind(transport);
-    transport.dial = (address, options) =>
-      dial(address, { ...options, upgrader: upgraderFor(options.upgrader) });
-    const createListener = transport.createListener.bind(transport);
-    transport.createListener = (options) =>
-      createListener({ ...options, upgrader: upgraderFor(options.upgrader) });
-    return transport;
-  };
-}
-
-/** `upgrader`, except that the muxer factory given to its upgrades selects optimistically. */
-function upgraderFor(upgrader: Upgrader): Upgrader {
-  let proxy = wrapped.get(upgrader);
-  if (proxy === undefined) {
-    proxy = new Proxy(upgrader, {
-      get(target, key) {
-        const value: unknown = Reflect.get(target, key, target);
-        if (typeof value !== "function") {
-          return value;
-        }
-        if (key !== "upgradeInbound" && key !== "upgradeOutbound") {
-          return value.bind(target);
-        }
-        return (connection: unknown, options: MuxerOptions | undefined) =>
-          value.call(
-            target,
-            connection,
-            options?.muxerFactory === undefined
-              ? options
-              : { ...options, muxerFactory: withOptimisticSelect(options.muxerFactory) },
-          );
-      },
-    });
-    wrapped.set(upgrader, proxy);
-  }
-  return proxy;
+  return onTransportMuxers(factory, withOptimisticSelect);
 }

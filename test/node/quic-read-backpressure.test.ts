@@ -1,0 +1,96 @@
+import assert from "node:assert/strict";
+import { quic } from "@chainsafe/libp2p-quic";
+import type { Libp2p, Stream, StreamMuxerFactory, Transport } from "@libp2p/interface";
+import { createLibp2p } from "libp2p";
+import { afterEach, describe, it } from "vitest";
+import { quicReadBackpressure } from "../../src/index.ts";
+import { withQuicReadBackpressure } from "../../src/node/quic-read-backpressure.ts";
+import { waitFor } from "../helpers/wait-for.ts";
+
+const PROTOCOL = "/p2prpc-test/quic-pause/1.0.0";
+const MiB = 1024 * 1024;
+/** Above libp2p's read buffer limit for a paused stream (4 MiB), below QUIC's stream window (10 MB). */
+const SENT_BYTES = 8 * MiB;
+const CHUNK = new Uint8Array(64 * 1024).fill(5);
+
+async function node(
+  transport: (components: never) => Transport,
+  listen: string[],
+): Promise<Libp2p> {
+  return createLibp2p({ addresses: { listen }, transports: [transport as never] });
+}
+
+/** Sends `SENT_BYTES`, waiting for `drain` when told to; resolves with the bytes sent. */
+async function flood(stream: Stream, progress: { sent: number }): Promise<void> {
+  while (progress.sent < SENT_BYTES) {
+    if (!stream.send(CHUNK)) {
+      await new Promise((resolve) => stream.addEventListener("drain", resolve, { once: true }));
+    }
+    progress.sent += CHUNK.byteLength;
+  }
+}
+
+/** A server whose handler pauses each stream at once and hands it to the test. */
+async function pausingServer(
+  transport: (components: never) => Transport,
+): Promise<{ server: Libp2p; inbound: Promise<Stream> }> {
+  const server = await node(transport, ["/ip4/127.0.0.1/udp/0/quic-v1"]);
+  const inbound = Promise.withResolvers<Stream>();
+  await server.handle(PROTOCOL, (stream) => {
+    stream.pause();
+    inbound.resolve(stream);
+  });
+  return { server, inbound: inbound.promise };
+}
+
+describe("quicReadBackpressure", () => {
+  const nodes: Libp2p[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  });
+
+  it("canary: a paused stream of plain @chainsafe/libp2p-quic still reads, and is reset past its buffer", async () => {
+    const { server, inbound } = await pausingServer(quic());
+    const client = await node(quic(), []);
+    nodes.push(server, client);
+    const stream = await client.dialProtocol(server.getMultiaddrs(), PROTOCOL);
+    const progress = { sent: 0 };
+    flood(stream, progress).catch(() => {});
+    const paused = await inbound;
+    const closed = await new Promise<Event & { error?: Error }>((resolve) =>
+      paused.addEventListener("close", resolve, { once: true }),
+    );
+    // When this fails, upstream pauses QUIC reads itself and the wrapper can go.
+    assert.equal(closed.error?.name, "StreamBufferError");
+  });
+
+  it("a paused stream stops reading, holds the sender in QUIC's window, and loses nothing", async () => {
+    const { server, inbound } = await pausingServer(quicReadBackpressure(quic()));
+    const client = await node(quic(), []);
+    nodes.push(server, client);
+    const stream = await client.dialProtocol(server.getMultiaddrs(), PROTOCOL);
+    const progress = { sent: 0 };
+    const sending = flood(stream, progress);
+    const paused = await inbound;
+    let received = 0;
+    paused.addEventListener("message", (event) => {
+      received += event.data.byteLength;
+    });
+    // Everything is written into QUIC's 10 MB window while the reader is paused...
+    await sending;
+    await waitFor(() => paused.readBufferLength > 0, "the read under way to arrive");
+    // ...and only the one read that was under way reached JavaScript.
+    assert.ok(
+      paused.readBufferLength <= 8192,
+      `${paused.readBufferLength} bytes read while paused`,
+    );
+    assert.equal(paused.status, "open");
+    paused.resume();
+    await waitFor(() => received === SENT_BYTES, "every byte after resume()");
+  });
+
+  it("leaves a muxer factory that is not QUIC's as it is", () => {
+    const factory = { protocol: "/other", createStreamMuxer: () => undefined } as unknown;
+    assert.equal(withQuicReadBackpressure(factory as StreamMuxerFactory), factory);
+  });
+});
