@@ -52,7 +52,9 @@ export class StreamOpener {
         return await stream;
       }
       if (warmed !== true) {
-        await warmed;
+        // The first stream may wait on a peer that never answers: this call's
+        // own deadline or cancellation must still end it.
+        await untilAborted(warmed, signal);
       }
       return await this.#newStream(connection, protocol, signal, optimistic);
     } catch (error) {
@@ -85,4 +87,23 @@ export class StreamOpener {
       negotiateFully: !optimistic,
     });
   }
+}
+
+/** `promise`, or a rejection with `signal`'s reason as soon as it aborts. */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
