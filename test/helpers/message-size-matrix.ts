@@ -8,15 +8,15 @@ import {
 } from "../../gen/p2prpc/test/v1/transfer_pb.ts";
 import { DEFAULT_MAX_MESSAGE_BYTES } from "../../src/constants.ts";
 import { methodProtocol } from "../../src/index.ts";
-import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { type Pair, startPair, type TransportKind } from "./start-pair.ts";
 import {
   dataBytesForMessage,
   generatedBytes,
   sha256,
   transferClient,
   transferRoutes,
-} from "../helpers/transfer-service.ts";
-import { codeOf } from "../helpers/wait-for.ts";
+} from "./transfer-service.ts";
+import { codeOf } from "./wait-for.ts";
 
 type TransferClient = Client<typeof TransferService>;
 type TransferInit = MessageInitShape<typeof TransferRequestSchema>;
@@ -27,7 +27,10 @@ const LIMIT = DEFAULT_MAX_MESSAGE_BYTES;
 /** Every call carries this deadline, so a stall fails its test instead of hanging the suite. */
 const CALL_TIMEOUT_MS = 30_000;
 const IN_FLIGHT = 16;
-/** Messages each way in a streaming call. */
+/**
+ * Messages each way in a streaming call: two, so a message also follows a
+ * large one on the same stream; one each in the 16 calls in flight.
+ */
 const STREAMED = 2;
 
 /**
@@ -52,19 +55,26 @@ function assertBytes(actual: Uint8Array, expected: Uint8Array, what: string): vo
   assert.deepEqual(sha256(actual), sha256(expected), `${what}: SHA-256`);
 }
 
-async function* requests(bytes: number, seed: number): AsyncGenerator<TransferInit> {
-  for (let index = 0; index < STREAMED; index++) {
+async function* requests(
+  bytes: number,
+  seed: number,
+  messages = STREAMED,
+): AsyncGenerator<TransferInit> {
+  for (let index = 0; index < messages; index++) {
     yield { data: generatedBytes(bytes, seed + index) };
   }
 }
 
-const expectedUpload = (bytes: number, seed: number): Uint8Array =>
-  sha256(...Array.from({ length: STREAMED }, (_, index) => generatedBytes(bytes, seed + index)));
+const expectedUpload = (bytes: number, seed: number, messages: number): Uint8Array =>
+  sha256(...Array.from({ length: messages }, (_, index) => generatedBytes(bytes, seed + index)));
 
-/** One call of each kind: sends and receives `bytes` and checks every byte by hash. */
+/**
+ * One call of each kind: sends or receives `bytes` in each of `messages`
+ * messages (unary: one) and checks every byte by hash.
+ */
 const CALLS: Record<
   string,
-  (client: TransferClient, bytes: number, seed: number) => Promise<void>
+  (client: TransferClient, bytes: number, seed: number, messages: number) => Promise<void>
 > = {
   "unary request": async (client, bytes, seed) => {
     const data = generatedBytes(bytes, seed);
@@ -78,31 +88,33 @@ const CALLS: Record<
     );
     assertBytes(response.data, generatedBytes(bytes, seed), "response");
   },
-  "client stream": async (client, bytes, seed) => {
-    const response = await client.upload(requests(bytes, seed), { timeoutMs: CALL_TIMEOUT_MS });
-    assert.equal(response.receivedMessages, STREAMED);
-    assert.deepEqual(response.receivedSha256, expectedUpload(bytes, seed));
+  "client stream": async (client, bytes, seed, messages) => {
+    const response = await client.upload(requests(bytes, seed, messages), {
+      timeoutMs: CALL_TIMEOUT_MS,
+    });
+    assert.equal(response.receivedMessages, messages);
+    assert.deepEqual(response.receivedSha256, expectedUpload(bytes, seed, messages));
   },
-  "server stream": async (client, bytes, seed) => {
+  "server stream": async (client, bytes, seed, messages) => {
     let index = 0;
     for await (const response of client.download(
-      { respondBytes: bytes, respondCount: STREAMED, seed },
+      { respondBytes: bytes, respondCount: messages, seed },
       { timeoutMs: CALL_TIMEOUT_MS },
     )) {
       assertBytes(response.data, generatedBytes(bytes, seed + index), `response ${index}`);
       index++;
     }
-    assert.equal(index, STREAMED);
+    assert.equal(index, messages);
   },
-  "bidi both ways": async (client, bytes, seed) => {
+  "bidi both ways": async (client, bytes, seed, messages) => {
     let index = 0;
-    for await (const response of client.echo(requests(bytes, seed), {
+    for await (const response of client.echo(requests(bytes, seed, messages), {
       timeoutMs: CALL_TIMEOUT_MS,
     })) {
       assertBytes(response.data, generatedBytes(bytes, seed + index), `echo ${index}`);
       index++;
     }
-    assert.equal(index, STREAMED);
+    assert.equal(index, messages);
   },
 };
 
@@ -114,7 +126,13 @@ const PROTOCOL_OF: Record<string, string> = {
   "bidi both ways": methodProtocol(TransferService.method.echo),
 };
 
-for (const kind of TRANSPORTS) {
+/**
+ * The size matrix over one transport: every size in every call kind, on the
+ * first call of a new connection, on a reused stream and 16 in flight; and a
+ * message one byte over the limit in each kind. One test file per transport,
+ * so vitest's workers run them side by side.
+ */
+export function describeMessageSizes(kind: TransportKind): void {
   describe(`message sizes up to the limit over ${kind}`, () => {
     let pair: Pair;
     let client: TransferClient;
@@ -132,19 +150,19 @@ for (const kind of TRANSPORTS) {
           it(`${size}: first call of a connection, on a reused stream, and ${IN_FLIGHT} in flight`, async () => {
             const protocol = PROTOCOL_OF[callKind] as string;
             await pair.client.hangUp(pair.server.peerId);
-            await call(client, bytes, 1);
+            await call(client, bytes, 1, STREAMED);
             assert.equal(pair.client.getConnections(pair.server.peerId).length, 1);
 
             const before = pair.serverStreamIds(protocol);
             assert.equal(before.length, 1, "the first call's stream waits in the pool");
-            await call(client, bytes, 2);
+            await call(client, bytes, 2, STREAMED);
             assert.deepEqual(pair.serverStreamIds(protocol), before, "the second call reused it");
 
             await Promise.all(
-              Array.from({ length: IN_FLIGHT }, (_, index) => call(client, bytes, 10 + index)),
+              Array.from({ length: IN_FLIGHT }, (_, index) => call(client, bytes, 10 + index, 1)),
             );
             // The connection still serves after them.
-            await call(client, 1, 99);
+            await call(client, 1, 99, STREAMED);
           });
         }
       });
@@ -188,7 +206,7 @@ for (const kind of TRANSPORTS) {
       it(`${callKind}: ResourceExhausted from the length prefix; the connection keeps serving`, async () => {
         const [connection] = pair.client.getConnections(pair.server.peerId);
         assert.equal(await codeOf(run()), Code.ResourceExhausted);
-        await CALLS["bidi both ways"]?.(client, 64 * KiB, 5);
+        await CALLS["bidi both ways"]?.(client, 64 * KiB, 5, STREAMED);
         assert.deepEqual(
           pair.client.getConnections(pair.server.peerId).map(({ id }) => id),
           [connection?.id],

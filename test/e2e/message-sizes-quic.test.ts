@@ -1,0 +1,3 @@
+import { describeMessageSizes } from "../helpers/message-size-matrix.ts";
+
+describeMessageSizes("quic");
