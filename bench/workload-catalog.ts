@@ -1,5 +1,5 @@
 /** The workloads, named by their letter in the benchmark issue. */
-export const WORKLOAD_IDS = ["a", "b", "c", "d", "e", "f", "g", "h"] as const;
+export const WORKLOAD_IDS = ["a", "b", "c", "d", "e", "f", "g", "h", "i"] as const;
 
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 
@@ -80,6 +80,14 @@ export const WORKLOADS: Readonly<Record<WorkloadId, WorkloadInfo>> = {
     chartLines: ["open server", "streams"],
     primary: "msgPerSec",
     unit: "msg/s",
+    higherIsBetter: true,
+  },
+  i: {
+    id: "i",
+    name: "bulk, 1 MiB msgs",
+    chartLines: ["bulk", "1 MiB msgs"],
+    primary: "mbPerSec",
+    unit: "MB/s",
     higherIsBetter: true,
   },
 };

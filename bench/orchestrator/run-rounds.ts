@@ -14,7 +14,7 @@ import { SystemSession } from "./system-session.ts";
  * state 1,000 streams leave behind must not leak into (a)–(f), which share
  * one further pair of processes.
  */
-const RUN_ORDER: readonly WorkloadId[] = ["g", "h", "a", "b", "c", "d", "e", "f"];
+const RUN_ORDER: readonly WorkloadId[] = ["g", "h", "a", "b", "c", "d", "e", "i", "f"];
 /** Run first, each in new processes that end with it. */
 const ENDS_PROCESSES: ReadonlySet<WorkloadId> = new Set(["g", "h"]);
 
@@ -57,6 +57,7 @@ function describeMetrics(workload: WorkloadId, metrics: Metrics): string {
     case "d":
       return `${n("msgPerSec")} msg/s, CPU ${n("clientCpu")}% / ${n("serverCpu")}%`;
     case "e":
+    case "i":
       return `${n("mbPerSec")} MB/s, CPU ${n("clientCpu")}% / ${n("serverCpu")}%`;
     case "f":
       return `p50 ${n("p50Ms")} ms, p99 ${n("p99Ms")} ms (${n("samples")} samples)`;

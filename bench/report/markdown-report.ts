@@ -31,6 +31,7 @@ const THROUGHPUT: readonly Column[] = [
   { title: "(c) msg/s", workload: "c", cell: one("msgPerSec") },
   { title: "(d) msg/s", workload: "d", cell: one("msgPerSec") },
   { title: "(e) MB/s", workload: "e", cell: one("mbPerSec") },
+  { title: "(i) MB/s", workload: "i", cell: one("mbPerSec") },
 ];
 
 const CONNECTIONS: readonly Column[] = [
@@ -46,7 +47,7 @@ const CONNECTIONS: readonly Column[] = [
   },
 ];
 
-const CPU: readonly Column[] = (["a", "b", "c", "d", "e", "h"] as const).map((workload) => ({
+const CPU: readonly Column[] = (["a", "b", "c", "d", "e", "h", "i"] as const).map((workload) => ({
   title: `(${workload}) client / server`,
   workload,
   cell: (metric) => `${formatNumber(metric("clientCpu"))} / ${formatNumber(metric("serverCpu"))}`,

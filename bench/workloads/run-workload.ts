@@ -26,5 +26,7 @@ export function runWorkload(context: WorkloadContext, cell: CellConfig): Promise
       return runIdleMemory(context, cell);
     case "h":
       return runOpenStreams(context, cell);
+    case "i":
+      return runServerStream(context, cell, 1024 * 1024);
   }
 }

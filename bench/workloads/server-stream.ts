@@ -42,7 +42,8 @@ async function receive(
 }
 
 /**
- * Workloads d (32-byte messages, msg/s) and e (64 KiB messages, MB/s): one
+ * Workloads d (32-byte messages, msg/s), e (64 KiB messages, MB/s) and i
+ * (1 MiB messages, MB/s, above the reader's 256 KiB high-water mark): one
  * server-streaming call sending as fast as flow control allows for the
  * measured duration, after a shorter warm-up call.
  */
