@@ -34,6 +34,9 @@ export const PAUSED_READ_BUFFER_SLACK_BYTES = 17 * 1024 * 1024;
 /** Default number of idle streams a client keeps per peer for later calls. */
 export const DEFAULT_MAX_IDLE_STREAMS = 64;
 
+/** Default longest wait for a connection to a peer, in milliseconds. */
+export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
+
 /** Default time a client keeps an idle stream open, in milliseconds. */
 export const DEFAULT_IDLE_STREAM_TIMEOUT_MS = 30_000;
 

@@ -27,7 +27,12 @@
  * @packageDocumentation
  */
 
-export type { Libp2pTransportOptions } from "./client/create-libp2p-transport.ts";
+export type {
+  Libp2pTransport,
+  Libp2pTransportCommonOptions,
+  Libp2pTransportOptions,
+  PeerTarget,
+} from "./client/create-libp2p-transport.ts";
 export { createLibp2pTransport } from "./client/create-libp2p-transport.ts";
 export type { Dialer } from "./client/stream-opener.ts";
 // For integrators: the wire format and defaults.
@@ -48,6 +53,13 @@ export { optimisticSelectTransport } from "./node/optimistic-select-transport.ts
 export { quicReadBackpressure } from "./node/quic-read-backpressure.ts";
 export type { OptimisticSelection } from "./node/select-optimistically.ts";
 export { optimisticSelectionOf } from "./node/select-optimistically.ts";
+export type { BalancePolicy, PeerLoad } from "./pool/balance-policy.ts";
+export { leastLoaded } from "./pool/least-loaded.ts";
+export type { PeerStats } from "./pool/peer-channel.ts";
+export type { CallRetriedDetail, PeerPool, PeerPoolEvents } from "./pool/peer-pool.ts";
+export { pickFirst } from "./pool/pick-first.ts";
+export type { RetryOptions } from "./pool/retry-options.ts";
+export { roundRobin } from "./pool/round-robin.ts";
 export type { MethodProtocolOptions } from "./protocol-id.ts";
 export { methodProtocol } from "./protocol-id.ts";
 export type { RemotePeer } from "./server/remote-peer.ts";

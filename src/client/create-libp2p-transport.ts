@@ -17,34 +17,81 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall } from "@connectrpc/connect/protocol";
 import type { PeerId } from "@libp2p/interface";
-import { type Multiaddr, multiaddr } from "@multiformats/multiaddr";
+import { peerIdFromString } from "@libp2p/peer-id";
+import { isMultiaddr, type Multiaddr, multiaddr } from "@multiformats/multiaddr";
 import {
+  DEFAULT_DIAL_TIMEOUT_MS,
   DEFAULT_IDLE_STREAM_TIMEOUT_MS,
   DEFAULT_MAX_IDLE_STREAMS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_STREAMS_PER_METHOD,
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
-import { optimisticSelectionOf } from "../node/select-optimistically.ts";
+import type { BalancePolicy } from "../pool/balance-policy.ts";
+import { leastLoaded } from "../pool/least-loaded.ts";
+import { PeerChannel, type PeerChannelOptions } from "../pool/peer-channel.ts";
+import { PeerPool } from "../pool/peer-pool.ts";
+import { pickFirst } from "../pool/pick-first.ts";
+import { type RetryOptions, resolveRetryOptions } from "../pool/retry-options.ts";
+import { roundRobin } from "../pool/round-robin.ts";
 import { methodProtocol } from "../protocol-id.ts";
-import { CallStream } from "./call-stream.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
 import { runUnary } from "./run-unary.ts";
-import { type Dialer, StreamOpener } from "./stream-opener.ts";
-import { StreamPool } from "./stream-pool.ts";
-import { runStreamingOnStream } from "./streaming-call.ts";
-import { isUnanswered, runUnaryOnStream } from "./unary-call.ts";
+import type { Dialer } from "./stream-opener.ts";
 
-/** Options of {@link createLibp2pTransport}. */
-export interface Libp2pTransportOptions {
+/**
+ * Options of {@link createLibp2pTransport}: the common ones, and either
+ * `peer` or `peers`.
+ */
+export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
+  (
+    | {
+        /**
+         * The peer to call: a PeerId (its addresses come from the peer store or
+         * peer routing), a multiaddr ending in `/p2p/<peer id>` (as a Multiaddr or
+         * a string), or several multiaddrs of one peer. Give this or `peers`.
+         */
+        peer: PeerTarget;
+        peers?: undefined;
+      }
+    | {
+        /**
+         * Several peers that serve the same services: each call goes to one of
+         * them, chosen by `balance`, and a call that failed where that is safe runs
+         * again on another (see `retry`). Give this or `peer`.
+         */
+        peers: PeerTarget[];
+        peer?: undefined;
+      }
+  );
+
+/** The options of {@link createLibp2pTransport} besides its peer or peers. */
+export interface Libp2pTransportCommonOptions {
   /** The local libp2p node the calls leave from (anything with libp2p's `dial`). */
   libp2p: Dialer;
   /**
-   * The peer to call: a PeerId (its addresses come from the peer store or
-   * peer routing), a multiaddr ending in `/p2p/<peer id>` (as a Multiaddr or
-   * a string), or several multiaddrs of one peer.
+   * How a call's peer is chosen among `peers`: `"pick-first"` (the first
+   * that has not failed, the next on failure), `"round-robin"`,
+   * `"least-loaded"` (the better of two random peers by calls in flight and
+   * latency), or a {@link BalancePolicy} of your own.
+   * @default "pick-first"
    */
-  peer: PeerId | Multiaddr | Multiaddr[] | string;
+  balance?: "pick-first" | "round-robin" | "least-loaded" | BalancePolicy;
+  /**
+   * Retries of calls that failed where running them again is safe: a
+   * request that never reached a handler, or, for a unary method marked
+   * `NO_SIDE_EFFECTS` or `IDEMPOTENT`, one that got no response. `false`
+   * never retries.
+   * @default { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5000, budgetMaxTokens: 10, budgetTokenRatio: 0.1 }
+   */
+  retry?: RetryOptions | false;
+  /**
+   * Longest wait for a connection to a peer, in milliseconds; a dial that
+   * takes longer fails the attempt with `Unavailable` (and may be retried).
+   * The call's own deadline bounds it too. 0: only the deadline does.
+   * @default 10000
+   */
+  dialTimeoutMs?: number;
   /** Interceptors applied to every call, outermost first. */
   interceptors?: Interceptor[];
   /**
@@ -113,30 +160,29 @@ export interface Libp2pTransportOptions {
  * const { message } = await greeter.sayHello({ name: "Ada" }, { timeoutMs: 2000 });
  * ```
  */
-export function createLibp2pTransport(options: Libp2pTransportOptions): Transport {
-  const pool = new StreamPool({
-    maxIdle: options.maxIdleStreams ?? DEFAULT_MAX_IDLE_STREAMS,
-    idleTimeoutMs: options.idleStreamTimeoutMs ?? DEFAULT_IDLE_STREAM_TIMEOUT_MS,
-  });
-  const opener = new StreamOpener(
-    options.libp2p,
-    typeof options.peer === "string" ? multiaddr(options.peer) : options.peer,
-    options.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
-  );
-  const interceptors = options.interceptors ?? [];
+export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTransport {
   const callOptions: ClientCallOptions = {
     readMaxBytes: options.readMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     writeMaxBytes: options.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
     binaryOptions: options.binaryOptions,
   };
-  const openStream = async (
-    protocol: string,
-    signal: AbortSignal,
-    optimistic = false,
-  ): Promise<CallStream> =>
-    new CallStream(await opener.open(protocol, signal, optimistic), callOptions.readMaxBytes);
-  const openCall = async (protocol: string, signal: AbortSignal): Promise<CallStream> =>
-    pool.take(protocol) ?? openStream(protocol, signal);
+  const channelOptions: PeerChannelOptions = {
+    call: callOptions,
+    streams: {
+      maxIdle: options.maxIdleStreams ?? DEFAULT_MAX_IDLE_STREAMS,
+      idleTimeoutMs: options.idleStreamTimeoutMs ?? DEFAULT_IDLE_STREAM_TIMEOUT_MS,
+    },
+    maxOutboundStreams: options.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
+    dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+  };
+  const pool = new PeerPool(
+    targetsOf(options).map(
+      (target) => new PeerChannel(targetId(target), options.libp2p, target, channelOptions),
+    ),
+    balancePolicyOf(options.balance),
+    resolveRetryOptions(options.retry === false ? { maxAttempts: 1 } : options.retry),
+  );
+  const interceptors = options.interceptors ?? [];
   const protocols = new Map<DescMethod, string>();
   const protocolOf = (method: DescMethod): string => {
     let protocol = protocols.get(method);
@@ -152,6 +198,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
   };
 
   return {
+    pool,
     unary<I extends DescMessage, O extends DescMessage>(
       method: DescMethodUnary<I, O>,
       signal: AbortSignal | undefined,
@@ -177,41 +224,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
           contextValues: contextValues ?? createContextValues(),
           message,
         },
-        next: async (req, control) => {
-          const release = (done: CallStream): void => pool.give(protocol, done);
-          const reused = pool.take(protocol);
-          if (reused !== undefined) {
-            try {
-              return await runUnaryOnStream(reused, req, control, deadline, callOptions, release);
-            } catch (error) {
-              // The server closed the idle stream as the call left (shutdown,
-              // idle close): the call never ran, so it goes on a new stream.
-              if (!isUnanswered(error) || (control?.aborted ?? req.signal.aborted)) {
-                throw error;
-              }
-            }
-          }
-          // A new stream is selected optimistically: the request follows the
-          // protocol proposal without waiting for its echo. If the remote
-          // refused it, or the stream failed before the echo came, no handler
-          // saw the request: the call runs again on a fully negotiated stream,
-          // which reports a method the peer does not serve as Unimplemented.
-          const call = await openStream(protocol, req.signal, true);
-          try {
-            return await runUnaryOnStream(call, req, control, deadline, callOptions, release);
-          } catch (error) {
-            const selection = optimisticSelectionOf(call.stream);
-            if (
-              selection === undefined ||
-              selection.confirmed ||
-              (control?.aborted ?? req.signal.aborted)
-            ) {
-              throw error;
-            }
-          }
-          const negotiated = await openStream(protocol, req.signal);
-          return runUnaryOnStream(negotiated, req, control, deadline, callOptions, release);
-        },
+        next: (req, control) => pool.unary(protocol, req, control, deadline),
       });
     },
 
@@ -240,13 +253,65 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Transpor
           contextValues: contextValues ?? createContextValues(),
           message: input,
         },
-        next: async (req) => {
-          const call = await openCall(protocol, req.signal);
-          return runStreamingOnStream(call, req, deadline, callOptions, (done) =>
-            pool.give(protocol, done),
-          );
-        },
+        next: (req) => pool.stream(protocol, req, deadline),
       });
     },
   };
+}
+
+/** A peer to call: a PeerId, or multiaddrs of one peer; a string is a multiaddr if it starts with `/`, else a PeerId. */
+export type PeerTarget = PeerId | Multiaddr | Multiaddr[] | string;
+
+/**
+ * The `Transport` {@link createLibp2pTransport} returns: Connect's, and the
+ * {@link PeerPool} under it (stats, events).
+ */
+export interface Libp2pTransport extends Transport {
+  readonly pool: PeerPool;
+}
+
+function targetsOf(options: Libp2pTransportOptions): Array<PeerId | Multiaddr | Multiaddr[]> {
+  const { peer, peers } = options;
+  if ((peer === undefined) === (peers === undefined)) {
+    throw new TypeError("createLibp2pTransport needs exactly one of `peer` and `peers`");
+  }
+  const targets = (peers ?? [peer as PeerTarget]).map((target) =>
+    typeof target !== "string"
+      ? target
+      : target.startsWith("/")
+        ? multiaddr(target)
+        : peerIdFromString(target),
+  );
+  if (targets.length === 0) {
+    throw new TypeError("createLibp2pTransport's `peers` is empty");
+  }
+  return targets;
+}
+
+/** The id a target is known by in stats and events: its PeerId when it names one. */
+function targetId(target: PeerId | Multiaddr | Multiaddr[]): string {
+  if (Array.isArray(target)) {
+    const [first] = target;
+    return first === undefined ? "" : targetId(first);
+  }
+  if (isMultiaddr(target)) {
+    return (
+      target.getComponents().findLast((component) => component.name === "p2p")?.value ??
+      target.toString()
+    );
+  }
+  return target.toString();
+}
+
+function balancePolicyOf(balance: Libp2pTransportOptions["balance"]): BalancePolicy {
+  switch (balance ?? "pick-first") {
+    case "pick-first":
+      return pickFirst();
+    case "round-robin":
+      return roundRobin();
+    case "least-loaded":
+      return leastLoaded();
+    default:
+      return balance as BalancePolicy;
+  }
 }

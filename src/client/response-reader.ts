@@ -51,6 +51,11 @@ export class ResponseReader<O extends DescMessage> {
     return this.#unanswered;
   }
 
+  /** True once a frame of this call arrived: the server started it. */
+  get answered(): boolean {
+    return this.#answered;
+  }
+
   /** True once the trailer arrived: the call is over. */
   get finished(): boolean {
     return this.#finished;

@@ -21,12 +21,20 @@ export class StreamOpener {
   readonly #dialer: Dialer;
   readonly #peer: PeerId | Multiaddr | Multiaddr[];
   readonly #maxOutboundStreams: number;
+  readonly #dialTimeoutMs: number;
   readonly #warmed = new WeakMap<Connection, Promise<void> | true>();
 
-  constructor(dialer: Dialer, peer: PeerId | Multiaddr | Multiaddr[], maxOutboundStreams: number) {
+  /** `dialTimeoutMs` bounds each dial (0: only the call's signal does). */
+  constructor(
+    dialer: Dialer,
+    peer: PeerId | Multiaddr | Multiaddr[],
+    maxOutboundStreams: number,
+    dialTimeoutMs = 0,
+  ) {
     this.#dialer = dialer;
     this.#peer = peer;
     this.#maxOutboundStreams = maxOutboundStreams;
+    this.#dialTimeoutMs = dialTimeoutMs;
   }
 
   /**
@@ -37,8 +45,12 @@ export class StreamOpener {
    * tells it apart.
    */
   async open(protocol: string, signal: AbortSignal, optimistic = false): Promise<Stream> {
+    const dialTimeout =
+      this.#dialTimeoutMs > 0 ? AbortSignal.timeout(this.#dialTimeoutMs) : undefined;
     try {
-      const connection = await this.#dialer.dial(this.#peer, { signal });
+      const connection = await this.#dialer.dial(this.#peer, {
+        signal: dialTimeout === undefined ? signal : AbortSignal.any([signal, dialTimeout]),
+      });
       const warmed = this.#warmed.get(connection);
       if (warmed === undefined) {
         const stream = this.#newStream(connection, protocol, signal, optimistic);
@@ -60,6 +72,15 @@ export class StreamOpener {
     } catch (error) {
       if (signal.aborted) {
         throw signal.reason;
+      }
+      if (dialTimeout?.aborted === true) {
+        throw new ConnectError(
+          `no connection to the peer within ${this.#dialTimeoutMs} ms`,
+          Code.Unavailable,
+          undefined,
+          undefined,
+          error,
+        );
       }
       const connectError = toConnectError(error, Code.Unavailable);
       if (connectError.code === Code.Unimplemented) {

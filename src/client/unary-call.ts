@@ -5,6 +5,7 @@ import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
+import { markNoResponse, markNotSent } from "./attempt-outcome.ts";
 import type { CallStream } from "./call-stream.ts";
 import {
   type ClientCallOptions,
@@ -57,12 +58,14 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
   );
   const read = (): Promise<MessageShape<O> | undefined> =>
     control === undefined ? response.next() : control.race(response.next());
+  let sent = false;
   try {
     void call.writer.writeNow([
       encodeRequestHeader(req.header, deadline),
       ...requestMessageParts(req.method.input, req.message, options),
       END_OF_INPUT_FRAME,
     ]);
+    sent = true;
     const message = await read();
     if (message === undefined) {
       throw new ConnectError(
@@ -98,7 +101,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
         Code.Unavailable,
       );
       unanswered.add(notStarted);
-      throw notStarted;
+      throw markNotSent(notStarted);
     }
     if (response.finished) {
       // The server ended the call with an error status: the stream is sound.
@@ -106,6 +109,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
     } else {
       call.abort(reason);
     }
-    throw toConnectError(error, Code.Unknown);
+    const connectError = toConnectError(error, Code.Unknown);
+    throw sent && !response.answered ? markNoResponse(connectError) : connectError;
   }
 }

@@ -5,7 +5,8 @@ import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import {
   createLibp2pTransport,
   createRpcNode,
-  type Libp2pTransportOptions,
+  type Libp2pTransportCommonOptions,
+  type PeerTarget,
   type RpcServerInit,
   rpcServer,
 } from "../../src/index.ts";
@@ -37,6 +38,9 @@ export function listenFor(kind: TransportKind): string[] {
   }
 }
 
+/** Options of a test client: the transport's, and a peer other than the pair's server. */
+export type ClientOptions = Partial<Libp2pTransportCommonOptions> & { peer?: PeerTarget };
+
 export interface Pair {
   readonly server: Libp2p;
   readonly client: Libp2p;
@@ -45,13 +49,13 @@ export interface Pair {
   /** Ids of the streams of `protocol` the server has open from this client. */
   serverStreamIds(protocol: string): string[];
   /** A new client of the same server with other transport options. */
-  connect(options?: Partial<Libp2pTransportOptions>): Client<typeof EchoService>;
+  connect(options?: ClientOptions): Client<typeof EchoService>;
   stop(): Promise<void>;
 }
 
 export interface PairOptions {
   readonly server?: Partial<RpcServerInit>;
-  readonly client?: Partial<Libp2pTransportOptions>;
+  readonly client?: ClientOptions;
   readonly interceptors?: Interceptor[];
 }
 
@@ -75,15 +79,15 @@ export async function startPair(kind: TransportKind, options: PairOptions = {}):
     },
   });
   const client = await createRpcNode({ listen: kind === "memory" ? listenFor(kind) : [] });
-  const connect = (extra: Partial<Libp2pTransportOptions> = {}): Client<typeof EchoService> =>
+  const connect = (extra: ClientOptions = {}): Client<typeof EchoService> =>
     createClient(
       EchoService,
       createLibp2pTransport({
         libp2p: client,
-        peer: server.getMultiaddrs(),
         defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
         ...options.client,
         ...extra,
+        peer: extra.peer ?? options.client?.peer ?? server.getMultiaddrs(),
       }),
     );
   return {

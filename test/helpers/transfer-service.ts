@@ -1,8 +1,13 @@
 import { createHash } from "node:crypto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type Client, createClient, type ServiceImpl } from "@connectrpc/connect";
-import { TransferService } from "../../gen/p2prpc/test/v1/transfer_pb.ts";
-import { createLibp2pTransport, type Libp2pTransportOptions } from "../../src/index.ts";
-import type { Pair } from "./start-pair.ts";
+import {
+  type TransferRequest,
+  type TransferResponseSchema,
+  TransferService,
+} from "../../gen/p2prpc/test/v1/transfer_pb.ts";
+import { createLibp2pTransport } from "../../src/index.ts";
+import type { ClientOptions, Pair } from "./start-pair.ts";
 
 const generatedCache = new Map<string, Uint8Array>();
 
@@ -67,19 +72,23 @@ export function dataBytesForMessage(messageBytes: number): number {
   throw new RangeError(`no data length encodes to ${messageBytes} bytes`);
 }
 
+/** Exchange and IdempotentExchange. */
+function exchange(req: TransferRequest): MessageInitShape<typeof TransferResponseSchema> {
+  if (req.respondBytes !== undefined) {
+    return { data: generatedBytes(req.respondBytes, req.seed) };
+  }
+  return { receivedSha256: sha256(req.data), receivedMessages: 1 };
+}
+
 /** TransferService as the proto describes it. */
 export const transferImpl: ServiceImpl<typeof TransferService> = {
-  exchange(req) {
-    if (req.respondBytes !== undefined) {
-      return { data: generatedBytes(req.respondBytes, req.seed) };
-    }
-    return { receivedSha256: sha256(req.data), receivedMessages: 1 };
-  },
+  exchange,
   async *download(req) {
     for (let index = 0; index < req.respondCount; index++) {
       yield { data: generatedBytes(req.respondBytes ?? 0, req.seed + index) };
     }
   },
+  idempotentExchange: exchange,
   async upload(requests) {
     const hash = createHash("sha256");
     let receivedMessages = 0;
@@ -106,10 +115,14 @@ export function transferRoutes(router: {
 /** A TransferService client from the pair's client node to its server. */
 export function transferClient(
   pair: Pair,
-  options: Partial<Libp2pTransportOptions> = {},
+  options: ClientOptions = {},
 ): Client<typeof TransferService> {
   return createClient(
     TransferService,
-    createLibp2pTransport({ libp2p: pair.client, peer: pair.server.getMultiaddrs(), ...options }),
+    createLibp2pTransport({
+      libp2p: pair.client,
+      ...options,
+      peer: options.peer ?? pair.server.getMultiaddrs(),
+    }),
   );
 }

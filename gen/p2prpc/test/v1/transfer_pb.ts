@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file p2prpc/test/v1/transfer.proto.
  */
 export const file_p2prpc_test_v1_transfer: GenFile = /*@__PURE__*/
-  fileDesc("Ch1wMnBycGMvdGVzdC92MS90cmFuc2Zlci5wcm90bxIOcDJwcnBjLnRlc3QudjEicgoPVHJhbnNmZXJSZXF1ZXN0EgwKBGRhdGEYASABKAwSGgoNcmVzcG9uZF9ieXRlcxgCIAEoDUgAiAEBEhUKDXJlc3BvbmRfY291bnQYAyABKA0SDAoEc2VlZBgEIAEoDUIQCg5fcmVzcG9uZF9ieXRlcyJUChBUcmFuc2ZlclJlc3BvbnNlEgwKBGRhdGEYASABKAwSFwoPcmVjZWl2ZWRfc2hhMjU2GAIgASgMEhkKEXJlY2VpdmVkX21lc3NhZ2VzGAMgASgNMs8CCg9UcmFuc2ZlclNlcnZpY2USTQoIRXhjaGFuZ2USHy5wMnBycGMudGVzdC52MS5UcmFuc2ZlclJlcXVlc3QaIC5wMnBycGMudGVzdC52MS5UcmFuc2ZlclJlc3BvbnNlEk8KCERvd25sb2FkEh8ucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXF1ZXN0GiAucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXNwb25zZTABEk0KBlVwbG9hZBIfLnAycHJwYy50ZXN0LnYxLlRyYW5zZmVyUmVxdWVzdBogLnAycHJwYy50ZXN0LnYxLlRyYW5zZmVyUmVzcG9uc2UoARJNCgRFY2hvEh8ucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXF1ZXN0GiAucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXNwb25zZSgBMAFiBnByb3RvMw");
+  fileDesc("Ch1wMnBycGMvdGVzdC92MS90cmFuc2Zlci5wcm90bxIOcDJwcnBjLnRlc3QudjEicgoPVHJhbnNmZXJSZXF1ZXN0EgwKBGRhdGEYASABKAwSGgoNcmVzcG9uZF9ieXRlcxgCIAEoDUgAiAEBEhUKDXJlc3BvbmRfY291bnQYAyABKA0SDAoEc2VlZBgEIAEoDUIQCg5fcmVzcG9uZF9ieXRlcyJUChBUcmFuc2ZlclJlc3BvbnNlEgwKBGRhdGEYASABKAwSFwoPcmVjZWl2ZWRfc2hhMjU2GAIgASgMEhkKEXJlY2VpdmVkX21lc3NhZ2VzGAMgASgNMq0DCg9UcmFuc2ZlclNlcnZpY2USTQoIRXhjaGFuZ2USHy5wMnBycGMudGVzdC52MS5UcmFuc2ZlclJlcXVlc3QaIC5wMnBycGMudGVzdC52MS5UcmFuc2ZlclJlc3BvbnNlEk8KCERvd25sb2FkEh8ucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXF1ZXN0GiAucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXNwb25zZTABEk0KBlVwbG9hZBIfLnAycHJwYy50ZXN0LnYxLlRyYW5zZmVyUmVxdWVzdBogLnAycHJwYy50ZXN0LnYxLlRyYW5zZmVyUmVzcG9uc2UoARJNCgRFY2hvEh8ucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXF1ZXN0GiAucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXNwb25zZSgBMAESXAoSSWRlbXBvdGVudEV4Y2hhbmdlEh8ucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXF1ZXN0GiAucDJwcnBjLnRlc3QudjEuVHJhbnNmZXJSZXNwb25zZSIDkAICYgZwcm90bzM");
 
 /**
  * @generated from message p2prpc.test.v1.TransferRequest
@@ -125,6 +125,16 @@ export const TransferService: GenService<{
    */
   echo: {
     methodKind: "bidi_streaming";
+    input: typeof TransferRequestSchema;
+    output: typeof TransferResponseSchema;
+  },
+  /**
+   * Exchange, declared safe to run twice: clients may retry it after a failure.
+   *
+   * @generated from rpc p2prpc.test.v1.TransferService.IdempotentExchange
+   */
+  idempotentExchange: {
+    methodKind: "unary";
     input: typeof TransferRequestSchema;
     output: typeof TransferResponseSchema;
   },

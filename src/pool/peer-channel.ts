@@ -1,0 +1,186 @@
+import type { DescMessage } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import type { PeerId } from "@libp2p/interface";
+import type { Multiaddr } from "@multiformats/multiaddr";
+import type { CallControl } from "../call-control.ts";
+import { markNotSent } from "../client/attempt-outcome.ts";
+import { CallStream } from "../client/call-stream.ts";
+import type { ClientCallOptions } from "../client/client-call-options.ts";
+import { type Dialer, StreamOpener } from "../client/stream-opener.ts";
+import { StreamPool, type StreamPoolOptions } from "../client/stream-pool.ts";
+import { runStreamingOnStream } from "../client/streaming-call.ts";
+import { isUnanswered, runUnaryOnStream } from "../client/unary-call.ts";
+import { optimisticSelectionOf } from "../node/select-optimistically.ts";
+import type { PeerLoad } from "./balance-policy.ts";
+import { LatencyWindow } from "./latency-window.ts";
+
+/** Settings a {@link PeerChannel} shares with its set's other channels. */
+export interface PeerChannelOptions {
+  readonly call: ClientCallOptions;
+  readonly streams: StreamPoolOptions;
+  readonly maxOutboundStreams: number;
+  readonly dialTimeoutMs: number;
+}
+
+/** One peer's figures, as {@link PeerPool.stats} reports them. */
+export interface PeerStats {
+  /** The peer's id. */
+  readonly peer: string;
+  /** Calls to it in flight now. */
+  readonly inFlight: number;
+  /** Attempts made to it in all, and those that succeeded. */
+  readonly calls: number;
+  readonly succeeded: number;
+  /** Failed attempts by status code name (`Unavailable`, …). */
+  readonly errors: Readonly<Record<string, number>>;
+  /** Latency of its recent successful calls, in milliseconds (undefined: none yet). */
+  readonly latencyP50Ms: number | undefined;
+  readonly latencyP99Ms: number | undefined;
+  /** When it last carried a call (ms since the epoch; 0: never). */
+  readonly lastUsedMs: number;
+}
+
+/**
+ * One peer of a set: its stream opener and its pool of idle method streams,
+ * and what the balancer and the stats need to know of it (calls in flight,
+ * latency, failures). Runs single attempts; retrying is the set's business.
+ */
+export class PeerChannel implements PeerLoad {
+  readonly id: string;
+  readonly #opener: StreamOpener;
+  readonly #streams: StreamPool;
+  readonly #options: PeerChannelOptions;
+  readonly #latency = new LatencyWindow();
+  readonly #errors = new Map<string, number>();
+  inFlight = 0;
+  failures = 0;
+  #calls = 0;
+  #succeeded = 0;
+  #lastUsedMs = 0;
+
+  constructor(
+    id: string,
+    dialer: Dialer,
+    target: PeerId | Multiaddr | Multiaddr[],
+    options: PeerChannelOptions,
+  ) {
+    this.id = id;
+    this.#options = options;
+    this.#opener = new StreamOpener(
+      dialer,
+      target,
+      options.maxOutboundStreams,
+      options.dialTimeoutMs,
+    );
+    this.#streams = new StreamPool(options.streams);
+  }
+
+  get latencyMs(): number {
+    return this.#latency.averageMs;
+  }
+
+  /** One attempt of a unary call on this peer. */
+  async unary<I extends DescMessage, O extends DescMessage>(
+    protocol: string,
+    req: UnaryRequest<I, O>,
+    control: CallControl | undefined,
+    deadline: number | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    const options = this.#options.call;
+    const release = (done: CallStream): void => this.#streams.give(protocol, done);
+    const reused = this.#streams.take(protocol);
+    if (reused !== undefined) {
+      try {
+        return await runUnaryOnStream(reused, req, control, deadline, options, release);
+      } catch (error) {
+        // The server closed the idle stream as the call left (shutdown, idle
+        // close): the call never ran, so it goes on a new stream.
+        if (!isUnanswered(error) || (control?.aborted ?? req.signal.aborted)) {
+          throw error;
+        }
+      }
+    }
+    // A new stream is selected optimistically: the request follows the
+    // protocol proposal without waiting for its echo. If the remote refused
+    // it, or the stream failed before the echo came, no handler saw the
+    // request: the call runs again on a fully negotiated stream, which
+    // reports a method the peer does not serve as Unimplemented.
+    const call = await this.#open(protocol, req.signal, true);
+    try {
+      return await runUnaryOnStream(call, req, control, deadline, options, release);
+    } catch (error) {
+      const selection = optimisticSelectionOf(call.stream);
+      if (
+        selection === undefined ||
+        selection.confirmed ||
+        (control?.aborted ?? req.signal.aborted)
+      ) {
+        throw error;
+      }
+    }
+    const negotiated = await this.#open(protocol, req.signal);
+    return runUnaryOnStream(negotiated, req, control, deadline, options, release);
+  }
+
+  /** One attempt of a streaming call on this peer. */
+  async stream<I extends DescMessage, O extends DescMessage>(
+    protocol: string,
+    req: StreamRequest<I, O>,
+    deadline: number | undefined,
+  ): Promise<StreamResponse<I, O>> {
+    const call = this.#streams.take(protocol) ?? (await this.#open(protocol, req.signal));
+    return runStreamingOnStream(call, req, deadline, this.#options.call, (done) =>
+      this.#streams.give(protocol, done),
+    );
+  }
+
+  /** Counts an attempt from its start: returns the function that ends it. */
+  begin(): (error?: unknown) => void {
+    const started = performance.now();
+    this.inFlight++;
+    this.#calls++;
+    return (error) => {
+      this.inFlight--;
+      this.#lastUsedMs = Date.now();
+      if (error === undefined) {
+        this.failures = 0;
+        this.#succeeded++;
+        this.#latency.record(performance.now() - started);
+        return;
+      }
+      this.failures++;
+      const name = Code[ConnectError.from(error).code] ?? "Unknown";
+      this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);
+    };
+  }
+
+  stats(): PeerStats {
+    return {
+      peer: this.id,
+      inFlight: this.inFlight,
+      calls: this.#calls,
+      succeeded: this.#succeeded,
+      errors: Object.fromEntries(this.#errors),
+      latencyP50Ms: this.#latency.quantile(0.5),
+      latencyP99Ms: this.#latency.quantile(0.99),
+      lastUsedMs: this.#lastUsedMs,
+    };
+  }
+
+  async #open(protocol: string, signal: AbortSignal, optimistic = false): Promise<CallStream> {
+    try {
+      const stream = await this.#opener.open(protocol, signal, optimistic);
+      return new CallStream(stream, this.#options.call.readMaxBytes);
+    } catch (error) {
+      // Nothing of the call left this node: it may run again, here or elsewhere.
+      throw markNotSent(ConnectError.from(error));
+    }
+  }
+}

@@ -1,0 +1,212 @@
+import type { DescMessage } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import {
+  Code,
+  ConnectError,
+  type StreamRequest,
+  type StreamResponse,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
+import { TypedEventEmitter } from "@libp2p/interface";
+import type { CallControl } from "../call-control.ts";
+import { isNoResponse, isNotSent } from "../client/attempt-outcome.ts";
+import type { BalancePolicy } from "./balance-policy.ts";
+import type { PeerChannel, PeerStats } from "./peer-channel.ts";
+import { RetryBudget } from "./retry-budget.ts";
+import { backoffMs, NEVER_RETRIED, type ResolvedRetryOptions } from "./retry-options.ts";
+
+/** Detail of a `call:retried` event. */
+export interface CallRetriedDetail {
+  /** The method's protocol id. */
+  readonly protocol: string;
+  /** The peer the failed attempt went to. */
+  readonly peer: string;
+  /** The attempt that comes next (2 for the first retry). */
+  readonly attempt: number;
+  /** Why the last attempt failed. */
+  readonly error: ConnectError;
+  /** How long the call waits before it, in milliseconds. */
+  readonly backoffMs: number;
+}
+
+/** Events of a {@link PeerPool}. */
+export interface PeerPoolEvents {
+  /** A call failed where running it again was safe, and runs again. */
+  "call:retried": CustomEvent<CallRetriedDetail>;
+}
+
+/**
+ * The peers a transport calls: picks one per attempt with its
+ * {@link BalancePolicy}, and runs a failed call again, on the same peer or
+ * another, when that is safe (see DESIGN.md, "Retries"):
+ *
+ * - the attempt's request never reached a handler (no connection, the stream
+ *   was refused or closed before the call started), whatever the method; or
+ * - the method is marked `idempotency_level = NO_SIDE_EFFECTS` or
+ *   `IDEMPOTENT` in its proto, it is unary, and no frame of a response came;
+ *
+ * never for a code that says the request itself is wrong (`NEVER_RETRIED`),
+ * never past the call's deadline, and only while the retry budget allows.
+ * Waits between attempts back off exponentially with full jitter.
+ */
+export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
+  readonly #channels: readonly PeerChannel[];
+  readonly #balance: BalancePolicy;
+  readonly #retry: ResolvedRetryOptions;
+  readonly #budget: RetryBudget;
+
+  constructor(
+    channels: readonly PeerChannel[],
+    balance: BalancePolicy,
+    retry: ResolvedRetryOptions,
+  ) {
+    super();
+    this.#channels = channels;
+    this.#balance = balance;
+    this.#retry = retry;
+    this.#budget = new RetryBudget(retry.budgetMaxTokens, retry.budgetTokenRatio);
+  }
+
+  /** Each peer's figures, in the set's order. */
+  stats(): PeerStats[] {
+    return this.#channels.map((channel) => channel.stats());
+  }
+
+  /** Runs a unary call, attempt by attempt. */
+  async unary<I extends DescMessage, O extends DescMessage>(
+    protocol: string,
+    req: UnaryRequest<I, O>,
+    control: CallControl | undefined,
+    deadline: number | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    const idempotent =
+      req.method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN;
+    let failed: Set<PeerChannel> | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const channel = this.#pick(failed);
+      const end = channel.begin();
+      try {
+        const response = await channel.unary(protocol, req, control, deadline);
+        end();
+        this.#budget.onSuccess();
+        return response;
+      } catch (error) {
+        end(error);
+        const aborted = control?.aborted ?? req.signal.aborted;
+        failed = await this.#beforeRetry(error, attempt, protocol, channel, failed, {
+          aborted,
+          idempotent,
+          deadline,
+          signal: () => req.signal,
+        });
+      }
+    }
+  }
+
+  /** Runs a streaming call; only an attempt whose request never left is retried. */
+  async stream<I extends DescMessage, O extends DescMessage>(
+    protocol: string,
+    req: StreamRequest<I, O>,
+    deadline: number | undefined,
+  ): Promise<StreamResponse<I, O>> {
+    let failed: Set<PeerChannel> | undefined;
+    for (let attempt = 1; ; attempt++) {
+      const channel = this.#pick(failed);
+      const end = channel.begin();
+      try {
+        const response = await channel.stream(protocol, req, deadline);
+        // A streaming attempt ends, for the balancer and the stats, once its
+        // response header came: wrapping every message would cost a promise each.
+        end();
+        this.#budget.onSuccess();
+        return response;
+      } catch (error) {
+        end(error);
+        failed = await this.#beforeRetry(error, attempt, protocol, channel, failed, {
+          aborted: req.signal.aborted,
+          idempotent: false,
+          deadline,
+          signal: () => req.signal,
+        });
+      }
+    }
+  }
+
+  #pick(failed: ReadonlySet<PeerChannel> | undefined): PeerChannel {
+    const channels = this.#channels;
+    if (channels.length === 1) {
+      return channels[0] as PeerChannel;
+    }
+    const candidates =
+      failed === undefined || failed.size >= channels.length
+        ? channels
+        : channels.filter((channel) => !failed.has(channel));
+    return this.#balance.pick(candidates) as PeerChannel;
+  }
+
+  /**
+   * Decides after a failed attempt: throws the call's error when it must not
+   * run again, otherwise waits out the backoff and returns the peers to
+   * avoid next.
+   */
+  async #beforeRetry(
+    error: unknown,
+    attempt: number,
+    protocol: string,
+    channel: PeerChannel,
+    failed: Set<PeerChannel> | undefined,
+    call: {
+      readonly aborted: boolean;
+      readonly idempotent: boolean;
+      readonly deadline: number | undefined;
+      readonly signal: () => AbortSignal;
+    },
+  ): Promise<Set<PeerChannel>> {
+    const connectError = ConnectError.from(error);
+    this.#budget.onFailure();
+    const safe = isNotSent(error) || (call.idempotent && isNoResponse(error));
+    if (
+      call.aborted ||
+      !safe ||
+      NEVER_RETRIED.has(connectError.code) ||
+      attempt >= this.#retry.maxAttempts ||
+      !this.#budget.allowsRetry
+    ) {
+      throw connectError;
+    }
+    const wait = backoffMs(this.#retry, attempt + 1);
+    if (call.deadline !== undefined && Date.now() + wait >= call.deadline) {
+      throw connectError;
+    }
+    this.safeDispatchEvent("call:retried", {
+      detail: {
+        protocol,
+        peer: channel.id,
+        attempt: attempt + 1,
+        error: connectError,
+        backoffMs: wait,
+      },
+    });
+    await sleep(wait, call.signal());
+    const next = failed ?? new Set<PeerChannel>();
+    next.add(channel);
+    return next;
+  }
+}
+
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(ConnectError.from(signal.reason, Code.Canceled));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
