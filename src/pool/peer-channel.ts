@@ -141,24 +141,30 @@ export class PeerChannel implements PeerLoad {
     );
   }
 
-  /** Counts an attempt from its start: returns the function that ends it. */
-  begin(): (error?: unknown) => void {
-    const started = performance.now();
+  /** Counts the start of an attempt; returns its start time, for {@link succeeded} or {@link failed}. */
+  begin(): number {
     this.inFlight++;
     this.#calls++;
-    return (error) => {
-      this.inFlight--;
-      this.#lastUsedMs = Date.now();
-      if (error === undefined) {
-        this.failures = 0;
-        this.#succeeded++;
-        this.#latency.record(performance.now() - started);
-        return;
-      }
-      this.failures++;
-      const name = Code[ConnectError.from(error).code] ?? "Unknown";
-      this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);
-    };
+    return performance.now();
+  }
+
+  /** Counts the success of an attempt that began at `started`. */
+  succeeded(started: number): void {
+    const now = performance.now();
+    this.inFlight--;
+    this.failures = 0;
+    this.#succeeded++;
+    this.#lastUsedMs = now;
+    this.#latency.record(now - started);
+  }
+
+  /** Counts the failure of an attempt. */
+  failed(error: unknown): void {
+    this.inFlight--;
+    this.failures++;
+    this.#lastUsedMs = performance.now();
+    const name = Code[ConnectError.from(error).code] ?? "Unknown";
+    this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);
   }
 
   stats(): PeerStats {
@@ -170,7 +176,7 @@ export class PeerChannel implements PeerLoad {
       errors: Object.fromEntries(this.#errors),
       latencyP50Ms: this.#latency.quantile(0.5),
       latencyP99Ms: this.#latency.quantile(0.99),
-      lastUsedMs: this.#lastUsedMs,
+      lastUsedMs: this.#lastUsedMs === 0 ? 0 : performance.timeOrigin + this.#lastUsedMs,
     };
   }
 

@@ -74,7 +74,29 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
   }
 
   /** Runs a unary call, attempt by attempt. */
-  async unary<I extends DescMessage, O extends DescMessage>(
+  unary<I extends DescMessage, O extends DescMessage>(
+    protocol: string,
+    req: UnaryRequest<I, O>,
+    control: CallControl | undefined,
+    deadline: number | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    // The first attempt without an async frame of its own: most calls need no other.
+    const channel = this.#pick(undefined);
+    const started = channel.begin();
+    return channel.unary(protocol, req, control, deadline).then(
+      (response) => {
+        channel.succeeded(started);
+        this.#budget.onSuccess();
+        return response;
+      },
+      (error: unknown) => this.#unaryAgain(error, channel, protocol, req, control, deadline),
+    );
+  }
+
+  /** After a unary call's first attempt failed: retries while that is safe, or throws. */
+  async #unaryAgain<I extends DescMessage, O extends DescMessage>(
+    firstError: unknown,
+    firstChannel: PeerChannel,
     protocol: string,
     req: UnaryRequest<I, O>,
     control: CallControl | undefined,
@@ -82,24 +104,26 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
   ): Promise<UnaryResponse<I, O>> {
     const idempotent =
       req.method.idempotency !== MethodOptions_IdempotencyLevel.IDEMPOTENCY_UNKNOWN;
+    let error = firstError;
+    let channel = firstChannel;
     let failed: Set<PeerChannel> | undefined;
     for (let attempt = 1; ; attempt++) {
-      const channel = this.#pick(failed);
-      const end = channel.begin();
+      channel.failed(error);
+      failed = await this.#beforeRetry(error, attempt, protocol, channel, failed, {
+        aborted: control?.aborted ?? req.signal.aborted,
+        idempotent,
+        deadline,
+        signal: () => req.signal,
+      });
+      channel = this.#pick(failed);
+      const started = channel.begin();
       try {
         const response = await channel.unary(protocol, req, control, deadline);
-        end();
+        channel.succeeded(started);
         this.#budget.onSuccess();
         return response;
-      } catch (error) {
-        end(error);
-        const aborted = control?.aborted ?? req.signal.aborted;
-        failed = await this.#beforeRetry(error, attempt, protocol, channel, failed, {
-          aborted,
-          idempotent,
-          deadline,
-          signal: () => req.signal,
-        });
+      } catch (next) {
+        error = next;
       }
     }
   }
@@ -113,16 +137,16 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     let failed: Set<PeerChannel> | undefined;
     for (let attempt = 1; ; attempt++) {
       const channel = this.#pick(failed);
-      const end = channel.begin();
+      const started = channel.begin();
       try {
         const response = await channel.stream(protocol, req, deadline);
         // A streaming attempt ends, for the balancer and the stats, once its
         // response header came: wrapping every message would cost a promise each.
-        end();
+        channel.succeeded(started);
         this.#budget.onSuccess();
         return response;
       } catch (error) {
-        end(error);
+        channel.failed(error);
         failed = await this.#beforeRetry(error, attempt, protocol, channel, failed, {
           aborted: req.signal.aborted,
           idempotent: false,
