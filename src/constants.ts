@@ -34,6 +34,17 @@ export const PAUSED_READ_BUFFER_SLACK_BYTES = 17 * 1024 * 1024;
 /** Default number of idle streams a client keeps per peer for later calls. */
 export const DEFAULT_MAX_IDLE_STREAMS = 64;
 
+/**
+ * Default time a connection that carried no p2prpc call is kept, in
+ * milliseconds: a minute outlasts the pauses of request/response rhythms
+ * while a node that calls many peers in turn does not hold every one of them
+ * (an idle Noise + Yamux connection costs a few hundred KiB on each side).
+ */
+export const DEFAULT_IDLE_CONNECTION_TIMEOUT_MS = 60_000;
+
+/** Default largest number of peers kept connected for calls (oNode's cache size). */
+export const DEFAULT_MAX_PEERS = 100;
+
 /** Default longest wait for a connection to a peer, in milliseconds. */
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000;
 

@@ -54,6 +54,18 @@ export { quicReadBackpressure } from "./node/quic-read-backpressure.ts";
 export type { OptimisticSelection } from "./node/select-optimistically.ts";
 export { optimisticSelectionOf } from "./node/select-optimistically.ts";
 export type { BalancePolicy, PeerLoad } from "./pool/balance-policy.ts";
+export type {
+  ConnectionKeeperComponents,
+  ConnectionKeeperEvents,
+  ConnectionKeeperInit,
+  KeeperPeerDetail,
+} from "./pool/connection-keeper.ts";
+export {
+  BUSY_TAG,
+  ConnectionKeeper,
+  connectionKeeper,
+  PINNED_TAG,
+} from "./pool/connection-keeper.ts";
 export { leastLoaded } from "./pool/least-loaded.ts";
 export type { PeerStats } from "./pool/peer-channel.ts";
 export type { CallRetriedDetail, PeerPool, PeerPoolEvents } from "./pool/peer-pool.ts";

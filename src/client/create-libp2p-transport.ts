@@ -28,6 +28,7 @@ import {
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
 import type { BalancePolicy } from "../pool/balance-policy.ts";
+import { ConnectionKeeper } from "../pool/connection-keeper.ts";
 import { leastLoaded } from "../pool/least-loaded.ts";
 import { PeerChannel, type PeerChannelOptions } from "../pool/peer-channel.ts";
 import { PeerPool } from "../pool/peer-pool.ts";
@@ -174,6 +175,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
     },
     maxOutboundStreams: options.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
     dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
+    keeper: keeperOf(options.libp2p),
   };
   const pool = new PeerPool(
     targetsOf(options).map(
@@ -314,4 +316,11 @@ function balancePolicyOf(balance: Libp2pTransportOptions["balance"]): BalancePol
     default:
       return balance as BalancePolicy;
   }
+}
+
+/** The node's `connectionKeeper` service, when it has one (`createRpcNode` adds it). */
+function keeperOf(libp2p: Dialer): ConnectionKeeper | undefined {
+  const keeper = (libp2p as { services?: { connectionKeeper?: unknown } }).services
+    ?.connectionKeeper;
+  return keeper instanceof ConnectionKeeper ? keeper : undefined;
 }

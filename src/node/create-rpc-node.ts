@@ -8,6 +8,11 @@ import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
 import { DEFAULT_IDENTIFY_DELAY_MS } from "../constants.ts";
+import {
+  type ConnectionKeeper,
+  type ConnectionKeeperInit,
+  connectionKeeper,
+} from "../pool/connection-keeper.ts";
 import { batchWindowUpdates } from "./batch-window-updates.ts";
 import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
@@ -57,6 +62,15 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default 1000
    */
   identifyDelayMs?: number;
+  /**
+   * Options of the node's `connectionKeeper` service, which protects peers
+   * with calls in flight from pruning, closes connections idle for
+   * `idleTimeoutMs`, keeps at most `maxPeers` and redials pinned peers (see
+   * docs/POOL.md). `false` leaves it out; so does a `connectionKeeper` of
+   * your own in `services`.
+   * @default {}
+   */
+  connectionKeeper?: ConnectionKeeperInit | false;
 }
 
 /**
@@ -91,7 +105,7 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
  */
 export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   options: RpcNodeOptions<T> = {},
-): Promise<Libp2p<T & { identify: Identify; ping: Ping }>> {
+): Promise<Libp2p<T & { identify: Identify; ping: Ping; connectionKeeper: ConnectionKeeper }>> {
   const privateKey =
     options.privateKey ??
     (options.privateKeyFile === undefined
@@ -103,8 +117,13 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const services = {
     identify: identify({ runOnConnectionOpen: !deferIdentify }),
     ping: ping(),
+    ...(options.connectionKeeper === false
+      ? {}
+      : { connectionKeeper: connectionKeeper(options.connectionKeeper) }),
     ...options.services,
-  } as ServiceFactoryMap<T & { identify: Identify; ping: Ping }>;
+  } as ServiceFactoryMap<
+    T & { identify: Identify; ping: Ping; connectionKeeper: ConnectionKeeper }
+  >;
   const node = await createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [

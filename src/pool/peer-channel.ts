@@ -19,6 +19,7 @@ import { runStreamingOnStream } from "../client/streaming-call.ts";
 import { isUnanswered, runUnaryOnStream } from "../client/unary-call.ts";
 import { optimisticSelectionOf } from "../node/select-optimistically.ts";
 import type { PeerLoad } from "./balance-policy.ts";
+import type { ConnectionKeeper, KeptPeer } from "./connection-keeper.ts";
 import { LatencyWindow } from "./latency-window.ts";
 
 /** Settings a {@link PeerChannel} shares with its set's other channels. */
@@ -27,6 +28,8 @@ export interface PeerChannelOptions {
   readonly streams: StreamPoolOptions;
   readonly maxOutboundStreams: number;
   readonly dialTimeoutMs: number;
+  /** The node's keeper, told of every call so it protects busy peers and drops idle ones. */
+  readonly keeper: ConnectionKeeper | undefined;
 }
 
 /** One peer's figures, as {@link PeerPool.stats} reports them. */
@@ -64,6 +67,8 @@ export class PeerChannel implements PeerLoad {
   #calls = 0;
   #succeeded = 0;
   #lastUsedMs = 0;
+  /** The keeper's record of this peer, once a call went to it. */
+  #kept: KeptPeer | undefined;
 
   constructor(
     id: string,
@@ -129,38 +134,89 @@ export class PeerChannel implements PeerLoad {
     return runUnaryOnStream(negotiated, req, control, deadline, options, release);
   }
 
-  /** One attempt of a streaming call on this peer. */
+  /**
+   * One attempt of a streaming call on this peer, counted here: it succeeds
+   * once its response header came, and stays in flight until it ends,
+   * cleanly (its stream goes back to the pool) or not (its stream is reset).
+   */
   async stream<I extends DescMessage, O extends DescMessage>(
     protocol: string,
     req: StreamRequest<I, O>,
     deadline: number | undefined,
   ): Promise<StreamResponse<I, O>> {
-    const call = this.#streams.take(protocol) ?? (await this.#open(protocol, req.signal));
-    return runStreamingOnStream(call, req, deadline, this.#options.call, (done) =>
-      this.#streams.give(protocol, done),
-    );
+    const started = this.begin();
+    let inFlight = true;
+    const end = (): void => {
+      if (inFlight) {
+        inFlight = false;
+        this.#ended();
+      }
+    };
+    let call: CallStream | undefined;
+    try {
+      call = this.#streams.take(protocol) ?? (await this.#open(protocol, req.signal));
+      const { stream } = call;
+      stream.addEventListener("close", end, { once: true });
+      const response = await runStreamingOnStream(
+        call,
+        req,
+        deadline,
+        this.#options.call,
+        (done) => {
+          stream.removeEventListener("close", end);
+          end();
+          this.#streams.give(protocol, done);
+        },
+      );
+      this.#answered(started);
+      return response;
+    } catch (error) {
+      call?.stream.removeEventListener("close", end);
+      end();
+      this.#rejected(error);
+      throw error;
+    }
   }
 
   /** Counts the start of an attempt; returns its start time, for {@link succeeded} or {@link failed}. */
   begin(): number {
     this.inFlight++;
     this.#calls++;
+    const keeper = this.#options.keeper;
+    if (keeper !== undefined) {
+      this.#kept = keeper.callStarted(this.#kept ?? keeper.track(this.id));
+    }
     return performance.now();
   }
 
-  /** Counts the success of an attempt that began at `started`. */
+  /** Counts the success of a unary attempt that began at `started`. */
   succeeded(started: number): void {
+    this.#ended();
+    this.#answered(started);
+  }
+
+  /** Counts the failure of a unary attempt. */
+  failed(error: unknown): void {
+    this.#ended();
+    this.#rejected(error);
+  }
+
+  #answered(started: number): void {
     const now = performance.now();
-    this.inFlight--;
     this.failures = 0;
     this.#succeeded++;
     this.#lastUsedMs = now;
     this.#latency.record(now - started);
   }
 
-  /** Counts the failure of an attempt. */
-  failed(error: unknown): void {
+  #ended(): void {
     this.inFlight--;
+    if (this.#kept !== undefined) {
+      this.#options.keeper?.callEnded(this.#kept);
+    }
+  }
+
+  #rejected(error: unknown): void {
     this.failures++;
     this.#lastUsedMs = performance.now();
     const name = Code[ConnectError.from(error).code] ?? "Unknown";

@@ -137,16 +137,11 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     let failed: Set<PeerChannel> | undefined;
     for (let attempt = 1; ; attempt++) {
       const channel = this.#pick(failed);
-      const started = channel.begin();
       try {
         const response = await channel.stream(protocol, req, deadline);
-        // A streaming attempt ends, for the balancer and the stats, once its
-        // response header came: wrapping every message would cost a promise each.
-        channel.succeeded(started);
         this.#budget.onSuccess();
         return response;
       } catch (error) {
-        channel.failed(error);
         failed = await this.#beforeRetry(error, attempt, protocol, channel, failed, {
           aborted: req.signal.aborted,
           idempotent: false,
