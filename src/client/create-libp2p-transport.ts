@@ -29,12 +29,15 @@ import {
 } from "../constants.ts";
 import type { BalancePolicy } from "../pool/balance-policy.ts";
 import { ConnectionKeeper } from "../pool/connection-keeper.ts";
+import { DiscoveredPeerSource } from "../pool/discovered-peer-source.ts";
+import { DiscoveredPeers, type DiscoveryNode } from "../pool/discovered-peers.ts";
 import { leastLoaded } from "../pool/least-loaded.ts";
 import { PeerChannel, type PeerChannelOptions } from "../pool/peer-channel.ts";
 import { PeerPool } from "../pool/peer-pool.ts";
 import { pickFirst } from "../pool/pick-first.ts";
 import { type RetryOptions, resolveRetryOptions } from "../pool/retry-options.ts";
 import { roundRobin } from "../pool/round-robin.ts";
+import { StaticPeerSource } from "../pool/static-peer-source.ts";
 import { methodProtocol } from "../protocol-id.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
 import { runUnary } from "./run-unary.ts";
@@ -54,6 +57,7 @@ export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
          */
         peer: PeerTarget;
         peers?: undefined;
+        discover?: undefined;
       }
     | {
         /**
@@ -63,6 +67,20 @@ export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
          */
         peers: PeerTarget[];
         peer?: undefined;
+        discover?: undefined;
+      }
+    | {
+        /**
+         * Call the peers found to serve each method: those libp2p knows (the
+         * peer store, filled by identify) whose protocols include the
+         * method's protocol id, followed as they come and go (a topology on
+         * the protocol, `peer:update` events), connected ones first. Needs a
+         * full libp2p node as `libp2p`. See `waitForReady` for a method no
+         * known peer serves.
+         */
+        discover: true;
+        peer?: undefined;
+        peers?: undefined;
       }
   );
 
@@ -86,6 +104,12 @@ export interface Libp2pTransportCommonOptions {
    * @default { maxAttempts: 3, initialBackoffMs: 100, maxBackoffMs: 5000, budgetMaxTokens: 10, budgetTokenRatio: 0.1 }
    */
   retry?: RetryOptions | false;
+  /**
+   * With `discover`, a call of a method no known peer serves waits for one
+   * within its deadline; otherwise it fails at once with `Unavailable`.
+   * @default false
+   */
+  waitForReady?: boolean;
   /**
    * Longest wait for a connection to a peer, in milliseconds; a dial that
    * takes longer fails the attempt with `Unavailable` (and may be retried).
@@ -178,9 +202,17 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
     keeper: keeperOf(options.libp2p),
   };
   const pool = new PeerPool(
-    targetsOf(options).map(
-      (target) => new PeerChannel(targetId(target), options.libp2p, target, channelOptions),
-    ),
+    options.discover === true
+      ? new DiscoveredPeerSource(
+          new DiscoveredPeers(discoveryNodeOf(options.libp2p)),
+          (peer) => new PeerChannel(peer.toString(), options.libp2p, peer, channelOptions),
+          options.waitForReady ?? false,
+        )
+      : new StaticPeerSource(
+          targetsOf(options).map(
+            (target) => new PeerChannel(targetId(target), options.libp2p, target, channelOptions),
+          ),
+        ),
     balancePolicyOf(options.balance),
     resolveRetryOptions(options.retry === false ? { maxAttempts: 1 } : options.retry),
   );
@@ -275,7 +307,9 @@ export interface Libp2pTransport extends Transport {
 function targetsOf(options: Libp2pTransportOptions): Array<PeerId | Multiaddr | Multiaddr[]> {
   const { peer, peers } = options;
   if ((peer === undefined) === (peers === undefined)) {
-    throw new TypeError("createLibp2pTransport needs exactly one of `peer` and `peers`");
+    throw new TypeError(
+      "createLibp2pTransport needs exactly one of `peer`, `peers` and `discover`",
+    );
   }
   const targets = (peers ?? [peer as PeerTarget]).map((target) =>
     typeof target !== "string"
@@ -323,4 +357,17 @@ function keeperOf(libp2p: Dialer): ConnectionKeeper | undefined {
   const keeper = (libp2p as { services?: { connectionKeeper?: unknown } }).services
     ?.connectionKeeper;
   return keeper instanceof ConnectionKeeper ? keeper : undefined;
+}
+
+/** `libp2p` as discovery needs it: a full node, not just something that dials. */
+function discoveryNodeOf(libp2p: Dialer): DiscoveryNode {
+  const node = libp2p as Partial<DiscoveryNode>;
+  if (
+    typeof node.register !== "function" ||
+    node.peerStore === undefined ||
+    typeof node.addEventListener !== "function"
+  ) {
+    throw new TypeError("createLibp2pTransport's `discover` needs a libp2p node as `libp2p`");
+  }
+  return node as DiscoveryNode;
 }

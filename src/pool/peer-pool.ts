@@ -16,6 +16,24 @@ import type { PeerChannel, PeerStats } from "./peer-channel.ts";
 import { RetryBudget } from "./retry-budget.ts";
 import { backoffMs, NEVER_RETRIED, type ResolvedRetryOptions } from "./retry-options.ts";
 
+/**
+ * Where a {@link PeerPool} gets the peers of a call: a fixed list, or the
+ * peers discovered to serve the method.
+ */
+export interface PeerSource {
+  /**
+   * The candidates for a call of `protocol`, never empty: at once when they
+   * are known, or a promise (which waits for a first peer, or rejects with
+   * `Unavailable` when there is none and the call does not wait).
+   */
+  candidates(
+    protocol: string,
+    signal: () => AbortSignal,
+  ): readonly PeerChannel[] | Promise<readonly PeerChannel[]>;
+  /** Every channel made so far. */
+  channels(): readonly PeerChannel[];
+}
+
 /** Detail of a `call:retried` event. */
 export interface CallRetriedDetail {
   /** The method's protocol id. */
@@ -51,26 +69,22 @@ export interface PeerPoolEvents {
  * Waits between attempts back off exponentially with full jitter.
  */
 export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
-  readonly #channels: readonly PeerChannel[];
+  readonly #source: PeerSource;
   readonly #balance: BalancePolicy;
   readonly #retry: ResolvedRetryOptions;
   readonly #budget: RetryBudget;
 
-  constructor(
-    channels: readonly PeerChannel[],
-    balance: BalancePolicy,
-    retry: ResolvedRetryOptions,
-  ) {
+  constructor(source: PeerSource, balance: BalancePolicy, retry: ResolvedRetryOptions) {
     super();
-    this.#channels = channels;
+    this.#source = source;
     this.#balance = balance;
     this.#retry = retry;
     this.#budget = new RetryBudget(retry.budgetMaxTokens, retry.budgetTokenRatio);
   }
 
-  /** Each peer's figures, in the set's order. */
+  /** Each peer's figures, in the set's order (discovered peers: as they were found). */
   stats(): PeerStats[] {
-    return this.#channels.map((channel) => channel.stats());
+    return this.#source.channels().map((channel) => channel.stats());
   }
 
   /** Runs a unary call, attempt by attempt. */
@@ -80,8 +94,21 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     control: CallControl | undefined,
     deadline: number | undefined,
   ): Promise<UnaryResponse<I, O>> {
-    // The first attempt without an async frame of its own: most calls need no other.
-    const channel = this.#pick(undefined);
+    const candidates = this.#source.candidates(protocol, () => req.signal);
+    return candidates instanceof Promise
+      ? candidates.then((found) => this.#unaryFirst(found, protocol, req, control, deadline))
+      : this.#unaryFirst(candidates, protocol, req, control, deadline);
+  }
+
+  /** A unary call's first attempt, without an async frame of its own: most calls need no other. */
+  #unaryFirst<I extends DescMessage, O extends DescMessage>(
+    candidates: readonly PeerChannel[],
+    protocol: string,
+    req: UnaryRequest<I, O>,
+    control: CallControl | undefined,
+    deadline: number | undefined,
+  ): Promise<UnaryResponse<I, O>> {
+    const channel = this.#pick(candidates, undefined);
     const started = channel.begin();
     return channel.unary(protocol, req, control, deadline).then(
       (response) => {
@@ -115,7 +142,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
         deadline,
         signal: () => req.signal,
       });
-      channel = this.#pick(failed);
+      channel = this.#pick(await this.#source.candidates(protocol, () => req.signal), failed);
       const started = channel.begin();
       try {
         const response = await channel.unary(protocol, req, control, deadline);
@@ -136,7 +163,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
   ): Promise<StreamResponse<I, O>> {
     let failed: Set<PeerChannel> | undefined;
     for (let attempt = 1; ; attempt++) {
-      const channel = this.#pick(failed);
+      const channel = this.#pick(await this.#source.candidates(protocol, () => req.signal), failed);
       try {
         const response = await channel.stream(protocol, req, deadline);
         this.#budget.onSuccess();
@@ -152,8 +179,10 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     }
   }
 
-  #pick(failed: ReadonlySet<PeerChannel> | undefined): PeerChannel {
-    const channels = this.#channels;
+  #pick(
+    channels: readonly PeerChannel[],
+    failed: ReadonlySet<PeerChannel> | undefined,
+  ): PeerChannel {
     if (channels.length === 1) {
       return channels[0] as PeerChannel;
     }
