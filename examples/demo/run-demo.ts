@@ -1,6 +1,8 @@
 // `npm run demo`: starts examples/greeter/server.ts, then runs
 // examples/greeter/client.ts against it twice, over TCP and over QUIC, each
-// in its own process with its own PeerId. Everything stays on 127.0.0.1.
+// in its own process with its own PeerId; then examples/pool/run-pool.ts, a
+// client balancing over three servers while one is stopped. Everything stays
+// on 127.0.0.1.
 //
 // Exits 0 only if both client runs succeed. A watchdog kills everything and
 // exits non-zero if the demo takes longer than it should.
@@ -12,9 +14,10 @@ import { createInterface } from "node:readline";
 const ROOT = resolve(import.meta.dirname, "../..");
 const SERVER = "examples/greeter/server.ts";
 const CLIENT = "examples/greeter/client.ts";
+const POOL = "examples/pool/run-pool.ts";
 const LISTEN = ["/ip4/127.0.0.1/tcp/0", "/ip4/127.0.0.1/udp/0/quic-v1"];
 const KEY_FILE = ".p2prpc-demo/server.key";
-const WATCHDOG_MS = 20_000;
+const WATCHDOG_MS = 40_000;
 
 const children = new Set<ChildProcess>();
 const started = performance.now();
@@ -121,6 +124,12 @@ for (const [name, address] of [
 banner("stopping the server (SIGTERM)");
 server.kill("SIGTERM");
 const serverCode = await serverClosed;
+
+// 4. The pool: one client balancing over three servers, one of them stopped mid-way.
+banner(`pool: ${POOL}`);
+const pool = run(POOL, []);
+relay(pool, "[pool]");
+results.push(["a pool of three", await closed(pool)]);
 clearTimeout(watchdog);
 
 banner("summary");

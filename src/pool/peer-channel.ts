@@ -22,6 +22,11 @@ import type { PeerLoad } from "./balance-policy.ts";
 import type { ConnectionKeeper, KeptPeer } from "./connection-keeper.ts";
 import { LatencyWindow } from "./latency-window.ts";
 
+/** How long a peer rests after its first failed attempt, in milliseconds; doubled per failure after. */
+const REST_FIRST_MS = 100;
+/** The longest rest, in milliseconds. */
+const REST_MAX_MS = 5000;
+
 /** Settings a {@link PeerChannel} shares with its set's other channels. */
 export interface PeerChannelOptions {
   readonly call: ClientCallOptions;
@@ -64,6 +69,8 @@ export class PeerChannel implements PeerLoad {
   readonly #errors = new Map<string, number>();
   inFlight = 0;
   failures = 0;
+  /** `performance.now()` before which a failing peer is offered only when no other is. */
+  resting = 0;
   #calls = 0;
   #succeeded = 0;
   #lastUsedMs = 0;
@@ -218,6 +225,9 @@ export class PeerChannel implements PeerLoad {
 
   #rejected(error: unknown): void {
     this.failures++;
+    // Rests 100 ms after its first failure, doubling to 5 s: then one call tries it again.
+    this.resting =
+      performance.now() + Math.min(REST_MAX_MS, REST_FIRST_MS * 2 ** (this.failures - 1));
     this.#lastUsedMs = performance.now();
     const name = Code[ConnectError.from(error).code] ?? "Unknown";
     this.#errors.set(name, (this.#errors.get(name) ?? 0) + 1);

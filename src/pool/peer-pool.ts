@@ -186,10 +186,21 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     if (channels.length === 1) {
       return channels[0] as PeerChannel;
     }
-    const candidates =
+    let candidates =
       failed === undefined || failed.size >= channels.length
         ? channels
         : channels.filter((channel) => !failed.has(channel));
+    // A peer that failed rests a while (100 ms, doubling to 5 s), offered only
+    // when every other is resting too; then one call tries it again.
+    if (candidates.some((channel) => channel.failures > 0)) {
+      const now = performance.now();
+      const awake = candidates.filter(
+        (channel) => channel.failures === 0 || channel.resting <= now,
+      );
+      if (awake.length > 0) {
+        candidates = awake;
+      }
+    }
     return this.#balance.pick(candidates) as PeerChannel;
   }
 

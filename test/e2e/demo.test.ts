@@ -28,6 +28,13 @@ describe("the README's demo (npm run demo)", () => {
     assert.equal(code, 0, output);
     assert.match(output, /client over TCP\s*: ok/);
     assert.match(output, /client over QUIC\s*: ok/);
+    assert.match(output, /client over a pool of three\s*: ok/);
+    assert.match(output, /\[pool\] \[client\] every call succeeded/);
+    assert.match(
+      output,
+      /errors: Unavailable \d+/,
+      "the stopped server's failed attempt shows in the stats",
+    );
     assert.match(output, /server\s*: exited with code 0/);
   });
 });

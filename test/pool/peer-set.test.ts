@@ -79,6 +79,20 @@ describe("a transport over a set of peers", () => {
     assert.ok((transport.pool.stats()[0]?.errors.Unavailable ?? 0) >= 1);
   });
 
+  it("a peer that failed rests: the next calls go to the others", async () => {
+    set = await startServerSet("memory", 3);
+    const { transfer, transport } = set.connect({ balance: "round-robin" });
+    await Promise.all(set.servers.map(() => transfer.exchange({}, OPTIONS)));
+    let retried = 0;
+    transport.pool.addEventListener("call:retried", () => retried++);
+    await set.servers[0]?.node.stop();
+    for (let i = 0; i < 21; i++) {
+      await transfer.exchange({}, OPTIONS);
+    }
+    // Without the rest, round-robin would try the stopped peer for every third call (7).
+    assert.ok(retried >= 1 && retried <= 4, `${retried} retries`);
+  });
+
   it("retries an idempotent call whose connection died before any response; never a plain one", async () => {
     let killed = 0;
     set = await startServerSet("memory", 1, (_, server) => ({
