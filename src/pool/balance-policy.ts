@@ -7,7 +7,12 @@ export interface PeerLoad {
   readonly id: string;
   /** Calls to it in flight now. */
   readonly inFlight: number;
-  /** Moving average of its recent calls' latency, in milliseconds (0: none yet). */
+  /**
+   * What one call costs it, in milliseconds (0: not measured yet): a moving
+   * average of its calls' latency, each divided by the calls that were in
+   * flight to it at the end, so its own queueing is not counted twice when
+   * multiplied by `inFlight`.
+   */
   readonly latencyMs: number;
   /** Consecutive failed attempts: 0 once a call succeeded. */
   readonly failures: number;

@@ -1,6 +1,9 @@
 import type { BalancePolicy, PeerLoad } from "./balance-policy.ts";
 
-/** Cost of a peer: its latency, scaled by the calls that would wait with this one. */
+/**
+ * Cost of a peer: the latency one more call could expect there, its service
+ * time times the calls it would share the peer with (Finagle's "peak EWMA").
+ */
 function costOf(peer: PeerLoad): number {
   // A peer never measured counts as fast, so it gets tried.
   return (peer.latencyMs + 0.01) * (peer.inFlight + 1);
@@ -8,8 +11,8 @@ function costOf(peer: PeerLoad): number {
 
 /**
  * The better of two peers drawn at random ("power of two choices"): the one
- * whose moving average of latency, times its calls in flight plus this one,
- * is lower. A slow or busy peer gets fewer calls without being starved of
+ * whose service time (see {@link PeerLoad.latencyMs}), times its calls in
+ * flight plus this one, is lower. A slow or busy peer gets fewer calls without being starved of
  * the samples that show it recovered.
  *
  * @example

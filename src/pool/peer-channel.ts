@@ -27,6 +27,9 @@ const REST_FIRST_MS = 100;
 /** The longest rest, in milliseconds. */
 const REST_MAX_MS = 5000;
 
+/** Weight of the newest sample in a peer's moving average of service time. */
+const SERVICE_ALPHA = 0.2;
+
 /** Settings a {@link PeerChannel} shares with its set's other channels. */
 export interface PeerChannelOptions {
   readonly call: ClientCallOptions;
@@ -74,6 +77,11 @@ export class PeerChannel implements PeerLoad {
   #calls = 0;
   #succeeded = 0;
   #lastUsedMs = 0;
+  /**
+   * Moving average of a call's latency divided by the calls in flight with
+   * it: what one call costs the peer, queueing taken out (see PeerLoad).
+   */
+  #serviceMs = 0;
   /** The keeper's record of this peer, once a call went to it. */
   #kept: KeptPeer | undefined;
 
@@ -95,7 +103,7 @@ export class PeerChannel implements PeerLoad {
   }
 
   get latencyMs(): number {
-    return this.#latency.averageMs;
+    return this.#serviceMs;
   }
 
   /** One attempt of a unary call on this peer. */
@@ -198,8 +206,9 @@ export class PeerChannel implements PeerLoad {
 
   /** Counts the success of a unary attempt that began at `started`. */
   succeeded(started: number): void {
+    const concurrent = this.inFlight;
     this.#ended();
-    this.#answered(started);
+    this.#answered(started, concurrent);
   }
 
   /** Counts the failure of a unary attempt. */
@@ -208,8 +217,13 @@ export class PeerChannel implements PeerLoad {
     this.#rejected(error);
   }
 
-  #answered(started: number): void {
+  #answered(started: number, concurrent = this.inFlight): void {
     const now = performance.now();
+    const service = (now - started) / Math.max(1, concurrent);
+    this.#serviceMs =
+      this.#serviceMs === 0
+        ? service
+        : this.#serviceMs + SERVICE_ALPHA * (service - this.#serviceMs);
     this.failures = 0;
     this.#succeeded++;
     this.#lastUsedMs = now;
