@@ -68,7 +68,13 @@ export {
 } from "./pool/connection-keeper.ts";
 export { leastLoaded } from "./pool/least-loaded.ts";
 export type { PeerStats } from "./pool/peer-channel.ts";
-export type { CallRetriedDetail, PeerPool, PeerPoolEvents } from "./pool/peer-pool.ts";
+export type {
+  CallRetriedDetail,
+  DialFailedDetail,
+  PeerPool,
+  PeerPoolEvents,
+  PeerSetDetail,
+} from "./pool/peer-pool.ts";
 export { pickFirst } from "./pool/pick-first.ts";
 export type { RetryOptions } from "./pool/retry-options.ts";
 export { roundRobin } from "./pool/round-robin.ts";

@@ -201,10 +201,12 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
     dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
     keeper: keeperOf(options.libp2p),
   };
+  const discovered =
+    options.discover === true ? new DiscoveredPeers(discoveryNodeOf(options.libp2p)) : undefined;
   const pool = new PeerPool(
-    options.discover === true
+    discovered !== undefined
       ? new DiscoveredPeerSource(
-          new DiscoveredPeers(discoveryNodeOf(options.libp2p)),
+          discovered,
           (peer) => new PeerChannel(peer.toString(), options.libp2p, peer, channelOptions),
           options.waitForReady ?? false,
         )
@@ -216,6 +218,9 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
     balancePolicyOf(options.balance),
     resolveRetryOptions(options.retry === false ? { maxAttempts: 1 } : options.retry),
   );
+  if (discovered !== undefined) {
+    discovered.onChange = ({ protocol, peer, added }) => pool.peerSetChanged(protocol, peer, added);
+  }
   const interceptors = options.interceptors ?? [];
   const protocols = new Map<DescMethod, string>();
   const protocolOf = (method: DescMethod): string => {

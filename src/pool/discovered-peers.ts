@@ -31,8 +31,17 @@ interface ProtocolPeers {
  * `peer:update` events. While any of them is connected, only connected ones
  * are offered, so a member that went away is not tried before the others.
  */
+/** A peer that came to serve, or stopped serving, a protocol. */
+export interface PeerSetChange {
+  readonly protocol: string;
+  readonly peer: string;
+  readonly added: boolean;
+}
+
 export class DiscoveredPeers {
   readonly #node: DiscoveryNode;
+  /** Told of every peer added to or removed from a protocol's set. */
+  onChange: ((change: PeerSetChange) => void) | undefined;
   readonly #protocols = new Map<string, ProtocolPeers>();
   readonly #registrations: Promise<string>[] = [];
 
@@ -112,10 +121,23 @@ export class DiscoveredPeers {
     if (peer.equals(this.#node.peerId)) {
       return;
     }
-    entry.peers.set(peer.toString(), peer);
+    const id = peer.toString();
+    if (!entry.peers.has(id)) {
+      entry.peers.set(id, peer);
+      this.onChange?.({ protocol: this.#protocolOf(entry), peer: id, added: true });
+    }
     for (const resolve of [...entry.waiting]) {
       resolve();
     }
+  }
+
+  #protocolOf(entry: ProtocolPeers): string {
+    for (const [protocol, candidate] of this.#protocols) {
+      if (candidate === entry) {
+        return protocol;
+      }
+    }
+    return "";
   }
 
   readonly #onUpdate = (event: Libp2pEvents["peer:update"]): void => {
@@ -123,8 +145,8 @@ export class DiscoveredPeers {
     for (const [protocol, entry] of this.#protocols) {
       if (peer.protocols.includes(protocol)) {
         this.#add(entry, peer.id);
-      } else {
-        entry.peers.delete(peer.id.toString());
+      } else if (entry.peers.delete(peer.id.toString())) {
+        this.onChange?.({ protocol, peer: peer.id.toString(), added: false });
       }
     }
   };

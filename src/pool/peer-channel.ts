@@ -7,7 +7,8 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import type { PeerId } from "@libp2p/interface";
+import type { Connection, PeerId } from "@libp2p/interface";
+import { peerIdFromString } from "@libp2p/peer-id";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { CallControl } from "../call-control.ts";
 import { markNotSent } from "../client/attempt-outcome.ts";
@@ -56,6 +57,13 @@ export interface PeerStats {
   readonly latencyP99Ms: number | undefined;
   /** When it last carried a call (ms since the epoch; 0: never). */
   readonly lastUsedMs: number;
+  /** Open connections to it (undefined: the node cannot tell, or the target names no PeerId). */
+  readonly connections: number | undefined;
+  /**
+   * Round-trip time of its connection as libp2p's connection monitor last
+   * measured it, in milliseconds (undefined: not measured yet).
+   */
+  readonly rttMs: number | undefined;
 }
 
 /**
@@ -66,6 +74,7 @@ export interface PeerStats {
 export class PeerChannel implements PeerLoad {
   readonly id: string;
   readonly #opener: StreamOpener;
+  readonly #dialer: Dialer;
   readonly #streams: StreamPool;
   readonly #options: PeerChannelOptions;
   readonly #latency = new LatencyWindow();
@@ -92,6 +101,7 @@ export class PeerChannel implements PeerLoad {
     options: PeerChannelOptions,
   ) {
     this.id = id;
+    this.#dialer = dialer;
     this.#options = options;
     this.#opener = new StreamOpener(
       dialer,
@@ -248,6 +258,7 @@ export class PeerChannel implements PeerLoad {
   }
 
   stats(): PeerStats {
+    const connections = this.#connections();
     return {
       peer: this.id,
       inFlight: this.inFlight,
@@ -257,7 +268,22 @@ export class PeerChannel implements PeerLoad {
       latencyP50Ms: this.#latency.quantile(0.5),
       latencyP99Ms: this.#latency.quantile(0.99),
       lastUsedMs: this.#lastUsedMs === 0 ? 0 : performance.timeOrigin + this.#lastUsedMs,
+      connections: connections?.length,
+      rttMs: connections?.find((connection) => connection.rtt !== undefined)?.rtt,
     };
+  }
+
+  /** The node's connections to this peer, when the node and the target say. */
+  #connections(): Connection[] | undefined {
+    const node = this.#dialer as { getConnections?: (peer: PeerId) => Connection[] };
+    if (typeof node.getConnections !== "function") {
+      return undefined;
+    }
+    try {
+      return node.getConnections(peerIdFromString(this.id));
+    } catch {
+      return undefined; // the target is a bare multiaddr: no PeerId
+    }
   }
 
   async #open(protocol: string, signal: AbortSignal, optimistic = false): Promise<CallStream> {

@@ -48,10 +48,29 @@ export interface CallRetriedDetail {
   readonly backoffMs: number;
 }
 
+/** Detail of a `dial:failed` event. */
+export interface DialFailedDetail {
+  readonly peer: string;
+  readonly error: ConnectError;
+}
+
+/** Detail of `peer:added` and `peer:removed` events of a discovered set. */
+export interface PeerSetDetail {
+  /** The method's protocol id. */
+  readonly protocol: string;
+  readonly peer: string;
+}
+
 /** Events of a {@link PeerPool}. */
 export interface PeerPoolEvents {
   /** A call failed where running it again was safe, and runs again. */
   "call:retried": CustomEvent<CallRetriedDetail>;
+  /** An attempt got no connection or no stream to its peer: nothing was sent. */
+  "dial:failed": CustomEvent<DialFailedDetail>;
+  /** A discovered peer came to serve a method. */
+  "peer:added": CustomEvent<PeerSetDetail>;
+  /** A discovered peer stopped serving a method (its protocols changed). */
+  "peer:removed": CustomEvent<PeerSetDetail>;
 }
 
 /**
@@ -80,6 +99,11 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     this.#balance = balance;
     this.#retry = retry;
     this.#budget = new RetryBudget(retry.budgetMaxTokens, retry.budgetTokenRatio);
+  }
+
+  /** Re-dispatches a discovered set's changes as `peer:added` / `peer:removed`. */
+  peerSetChanged(protocol: string, peer: string, added: boolean): void {
+    this.safeDispatchEvent(added ? "peer:added" : "peer:removed", { detail: { protocol, peer } });
   }
 
   /** Each peer's figures, in the set's order (discovered peers: as they were found). */
@@ -224,6 +248,9 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
   ): Promise<Set<PeerChannel>> {
     const connectError = ConnectError.from(error);
     this.#budget.onFailure();
+    if (isNotSent(error) && connectError.code === Code.Unavailable) {
+      this.safeDispatchEvent("dial:failed", { detail: { peer: channel.id, error: connectError } });
+    }
     const safe = isNotSent(error) || (call.idempotent && isNoResponse(error));
     if (
       call.aborted ||

@@ -40,11 +40,18 @@ describe("a transport over discovered peers", () => {
     set = await startServerSet("memory", 3);
     const bystander = await createRpcNode({ listen: memoryListen() });
     extra.push(bystander);
+    const transport = createLibp2pTransport({
+      libp2p: set.client,
+      discover: true,
+      balance: "round-robin",
+    });
+    const added: string[] = [];
+    transport.pool.addEventListener("peer:added", (event) => {
+      assert.equal(event.detail.protocol, EXCHANGE);
+      added.push(event.detail.peer);
+    });
     await connectAll(set.client, [...set.servers.map(({ node }) => node), bystander]);
-    const transfer = createClient(
-      TransferService,
-      createLibp2pTransport({ libp2p: set.client, discover: true, balance: "round-robin" }),
-    );
+    const transfer = createClient(TransferService, transport);
     for (let i = 0; i < 30; i++) {
       await transfer.exchange({ data: new Uint8Array([i]) }, OPTIONS);
     }
@@ -52,6 +59,7 @@ describe("a transport over discovered peers", () => {
       set.servers.map(({ exchanges }) => exchanges),
       [10, 10, 10],
     );
+    assert.deepEqual(added.sort(), set.servers.map(({ node }) => node.peerId.toString()).sort());
   });
 
   it("follows a peer that goes: the calls move to the others without an error", async () => {

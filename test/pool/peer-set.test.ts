@@ -47,7 +47,8 @@ describe("a transport over a set of peers", () => {
       assert.ok(
         (peer.latencyP50Ms ?? -1) >= 0 && (peer.latencyP99Ms ?? -1) >= (peer.latencyP50Ms ?? 0),
       );
-      assert.ok(peer.lastUsedMs > 0);
+      assert.ok(peer.lastUsedMs > 0 && peer.lastUsedMs <= Date.now());
+      assert.equal(peer.connections, 1);
     }
   });
 
@@ -63,6 +64,8 @@ describe("a transport over a set of peers", () => {
     );
     const retried: CallRetriedDetail[] = [];
     transport.pool.addEventListener("call:retried", (event) => retried.push(event.detail));
+    const dialFailed: string[] = [];
+    transport.pool.addEventListener("dial:failed", (event) => dialFailed.push(event.detail.peer));
     await set.servers[0]?.node.stop();
     // The first peer is gone: the next call's dial fails before anything was
     // sent, so it runs again on the second peer; the caller sees no error.
@@ -77,6 +80,8 @@ describe("a transport over a set of peers", () => {
     assert.equal(retried[0]?.peer, set.servers[0]?.node.peerId.toString());
     assert.equal(retried[0]?.error.code, Code.Unavailable);
     assert.ok((transport.pool.stats()[0]?.errors.Unavailable ?? 0) >= 1);
+    assert.equal(dialFailed[0], set.servers[0]?.node.peerId.toString());
+    assert.equal(transport.pool.stats()[0]?.connections, 0);
   });
 
   it("a peer that failed rests: the next calls go to the others", async () => {
