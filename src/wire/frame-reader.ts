@@ -85,6 +85,14 @@ export class FrameReader {
     return this.#done;
   }
 
+  /**
+   * True once the remote ended its side (cleanly) or the stream failed, even
+   * with frames still unread: the moment `onEnd` was called.
+   */
+  get remoteEnded(): boolean {
+    return this.#endNotified;
+  }
+
   /** The next frame, `undefined` at a clean end of stream. */
   read(): Promise<DecodedItem | undefined> {
     const item = this.tryRead();
