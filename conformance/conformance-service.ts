@@ -8,7 +8,6 @@ import {
 import type { ConformanceResponseSchema } from "../gen/p2prpc/conformance/v1/conformance_pb.ts";
 import {
   type ConformanceRequest,
-  type ConformanceResponse,
   ConformanceService,
 } from "../gen/p2prpc/conformance/v1/conformance_pb.ts";
 

@@ -93,6 +93,11 @@ export class FrameReader {
     return this.#endNotified;
   }
 
+  /** True when no byte is held undecoded or unread (no frame, no part of one). */
+  get idle(): boolean {
+    return this.#decoder.idle;
+  }
+
   /** The next frame, `undefined` at a clean end of stream. */
   read(): Promise<DecodedItem | undefined> {
     const item = this.tryRead();
