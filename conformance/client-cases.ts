@@ -540,15 +540,13 @@ export const CLIENT_CASES: readonly Row[] = [
         controller.abort();
         await reset;
       });
-      const call = context
-        .client()
-        .unary(
-          { text: "x" },
-          {
-            timeoutMs: CALL_TIMEOUT_MS,
-            signal: AbortSignal.any([controller.signal, context.signal]),
-          },
-        );
+      const call = context.client().unary(
+        { text: "x" },
+        {
+          timeoutMs: CALL_TIMEOUT_MS,
+          signal: AbortSignal.any([controller.signal, context.signal]),
+        },
+      );
       assert.equal(await codeOf(call), Code.Canceled);
       await context.server.run(0);
     },

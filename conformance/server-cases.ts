@@ -101,13 +101,18 @@ async function expectStatus(raw: RawStream, code: number): Promise<Answer> {
   return answer;
 }
 
-/** The server sent no TRAILER and reset the stream (a clean end where resets may look so). */
-async function expectReset(context: ServerContext, raw: RawStream): Promise<void> {
+/**
+ * The server sent no TRAILER and reset the stream (a clean end where resets
+ * may look so). In a call (`inCall`) a RESPONSE_HEADER may have gone out
+ * before (5.1 lets a server send it at once); between calls nothing may.
+ */
+async function expectReset(context: ServerContext, raw: RawStream, inCall = false): Promise<void> {
   const { frames, end } = await raw.outcome();
+  const types = frames.map((frame) => frame.type);
   assert.deepEqual(
-    frames.map((frame) => frame.type),
+    inCall && types[0] === FrameType.ResponseHeader ? types.slice(1) : types,
     [],
-    "no frame at all, TRAILER included",
+    "no TRAILER, nor any other frame",
   );
   if (!context.resetMayLookClean) {
     assert.equal(end, "reset", "the server resets the stream");
@@ -139,7 +144,7 @@ async function unaryWithMetadata(
   return answerOf(raw);
 }
 
-/** The frame `type` and `body` with its length prefix padded to a non-minimal varint. */
+/** An empty frame of `type` whose length prefix (1) is padded to a non-minimal varint, `81 00`. */
 function nonMinimalFrame(type: FrameType): Uint8Array {
   return Uint8Array.of(0x81, 0x00, type); // payload length 1, in two bytes
 }
@@ -286,7 +291,7 @@ export const SERVER_CASES: readonly Row[] = [
         const raw = await open(context, method);
         raw.send(...frames);
         await raw.closeWrite();
-        await expectReset(context, raw);
+        await expectReset(context, raw, true);
       }
       await connectionServes(context);
     },
@@ -300,7 +305,7 @@ export const SERVER_CASES: readonly Row[] = [
       const raw = await open(context, unary);
       raw.send(header(), requestMessage({ text: "no end" }));
       await raw.closeWrite();
-      await expectReset(context, raw);
+      await expectReset(context, raw, true);
     },
   },
   {
@@ -332,7 +337,7 @@ export const SERVER_CASES: readonly Row[] = [
       await expectReset(context, idle);
       const inCall = await open(context, clientStream);
       inCall.send(header(), Uint8Array.of(0x00));
-      await expectReset(context, inCall);
+      await expectReset(context, inCall, true);
       await connectionServes(context);
     },
   },
@@ -359,7 +364,7 @@ export const SERVER_CASES: readonly Row[] = [
       await expectReset(context, idle);
       const inCall = await open(context, clientStream);
       inCall.send(header(), nonMinimalFrame(FrameType.EndOfInput));
-      await expectReset(context, inCall);
+      await expectReset(context, inCall, true);
       await connectionServes(context);
     },
   },
@@ -372,7 +377,7 @@ export const SERVER_CASES: readonly Row[] = [
       const raw = await open(context, clientStream);
       raw.send(header(), Uint8Array.of(0x05, 0x03, 0x0a));
       await raw.closeWrite();
-      await expectReset(context, raw);
+      await expectReset(context, raw, true);
     },
   },
   {
@@ -394,7 +399,7 @@ export const SERVER_CASES: readonly Row[] = [
     async run(context) {
       const raw = await open(context, clientStream);
       raw.send(header(), rawFrame(0x09));
-      await expectReset(context, raw);
+      await expectReset(context, raw, true);
       await connectionServes(context);
     },
   },
@@ -406,7 +411,7 @@ export const SERVER_CASES: readonly Row[] = [
     async run(context) {
       const raw = await open(context, clientStream);
       raw.send(header(), trailerFrame());
-      await expectReset(context, raw);
+      await expectReset(context, raw, true);
     },
   },
   {
