@@ -202,6 +202,25 @@ export const CLIENT_CASES: readonly Row[] = [
     },
   },
   {
+    id: "client.no-wait-for-header",
+    section: "§5.1",
+    requirement: "MUST",
+    rule: "A client sends its request messages without waiting for the RESPONSE_HEADER.",
+    async run(context) {
+      await context.server.script(clientStream, async (raw) => {
+        // Nothing is answered before the whole input is here.
+        const call = await readCall(raw);
+        raw.send(
+          responseHeader(),
+          responseMessage({ text: `${call?.messages.length}` }),
+          OK_TRAILER,
+        );
+      });
+      const input = inputOf({ text: "a" }, { text: "b" }, { text: "c" });
+      assert.equal((await context.client().clientStream(input, options(context))).text, "3");
+    },
+  },
+  {
     id: "client.end-of-input-explicit",
     section: "§5.2",
     requirement: "MUST",
@@ -311,6 +330,39 @@ export const CLIENT_CASES: readonly Row[] = [
         readMaxBytes: 1024,
       });
       assert.equal(code, Code.ResourceExhausted);
+    },
+  },
+  {
+    id: "client.write-limit",
+    section: "§9",
+    requirement: "MUST",
+    rule: "A request message over the client's write limit fails the call with ResourceExhausted before it is sent.",
+    async run(context) {
+      let messages = 0;
+      await context.server.script(unary, async (raw) => {
+        for (let item = await raw.read(); item !== undefined; item = await raw.read()) {
+          messages += item.type === FrameType.Message ? 1 : 0;
+        }
+      });
+      const client = context.client({ writeMaxBytes: 1024 });
+      const call = client.unary({ text: "x".repeat(2048) }, options(context));
+      assert.equal(await codeOf(call), Code.ResourceExhausted);
+      assert.equal(messages, 0, "the message never reached the server");
+    },
+  },
+  {
+    id: "client.ok-trailer-fields-ignored",
+    section: "§8",
+    requirement: "MUST",
+    rule: "An OK TRAILER's message and details are ignored: the call succeeds.",
+    async run(context) {
+      const detail = { type: "google.rpc.RetryInfo", value: new Uint8Array(0) };
+      const ok = trailer({ message: "ignored", details: [detail] });
+      await context.server.script(
+        unary,
+        answers(responseHeader(), responseMessage({ text: "ok" }), ok),
+      );
+      assert.equal((await context.client().unary({ text: "x" }, options(context))).text, "ok");
     },
   },
   {
@@ -524,6 +576,36 @@ export const CLIENT_CASES: readonly Row[] = [
         assert.equal((await client.unary({ text }, options(context))).text, text);
       }
       assert.equal(calls, 3);
+    },
+  },
+  {
+    id: "client.server-closed-idle-stream",
+    section: "§6",
+    requirement: "MUST",
+    rule: "A client does not start a call on a stream whose remote side closed: the call runs on another stream.",
+    async run(context) {
+      const afterClose: number[] = [];
+      await context.server.script(unary, async (raw, index) => {
+        const call = await readCall(raw);
+        if (call === undefined) {
+          return;
+        }
+        raw.send(responseHeader(), responseMessage({ text: `stream ${index}` }), OK_TRAILER);
+        // The server closes the stream between calls (shutdown, idle close).
+        await raw.closeWrite();
+        afterClose[index] = (await raw.outcome()).frames.length;
+      });
+      const client = context.client();
+      assert.equal((await client.unary({ text: "1" }, options(context))).text, "stream 0");
+      // The close was written before the ping: on one Yamux connection it
+      // has reached the client when the ping's answer has (not so over QUIC,
+      // whose streams are not ordered with each other).
+      await context.roundTrip();
+      assert.equal((await client.unary({ text: "2" }, options(context))).text, "stream 1");
+      await context.server.run(0);
+      if (!context.resetMayLookClean) {
+        assert.equal(afterClose[0], 0, "no frame sent on the closed stream");
+      }
     },
   },
   {

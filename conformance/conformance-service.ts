@@ -45,6 +45,9 @@ async function sleep(req: ConformanceRequest, signal: AbortSignal): Promise<void
 /** The response to one request: its text, and the metadata it asked to see. */
 function answer(req: ConformanceRequest, context: HandlerContext, index = 0): Response {
   const response: Response = { text: req.text, index };
+  if (req.paddingBytes > 0) {
+    response.padding = new Uint8Array(req.paddingBytes);
+  }
   if (req.echoMetadataKey !== "") {
     const value = context.requestHeader.get(req.echoMetadataKey);
     response.metadataPresent = value !== null;

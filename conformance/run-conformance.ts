@@ -3,8 +3,8 @@
  *
  * - `<multiaddr>`: runs the server rows against the server at that address
  *   (ending in `/p2p/<peer id>`), which must serve
- *   `p2prpc.conformance.v1.ConformanceService`. `--read-max-bytes <n>` tells
- *   the suite the server's read limit (default 4194304).
+ *   `p2prpc.conformance.v1.ConformanceService`. `--read-max-bytes <n>` and
+ *   `--write-max-bytes <n>` tell the suite the server's limits (default 4194304).
  * - `--serve [<listen multiaddr>…]`: starts p2prpc's reference conformance
  *   server, prints its addresses and serves until interrupted, so that
  *   another implementation's client can be checked against it.
@@ -20,7 +20,7 @@ import { type CaseResult, runCases } from "./conformance-case.ts";
 import { conformanceRoutes } from "./conformance-service.ts";
 import { SERVER_CASES } from "./server-cases.ts";
 
-const USAGE = `usage: npm run conformance -- <multiaddr> [--read-max-bytes <n>]
+const USAGE = `usage: npm run conformance -- <multiaddr> [--read-max-bytes <n>] [--write-max-bytes <n>]
        npm run conformance -- --serve [<listen multiaddr>...]
        npm run conformance -- --client`;
 
@@ -63,7 +63,11 @@ async function serve(listen: string[]): Promise<void> {
   await node.stop();
 }
 
-async function checkServer(address: string, readMaxBytes: number): Promise<number> {
+async function checkServer(
+  address: string,
+  readMaxBytes: number,
+  writeMaxBytes: number,
+): Promise<number> {
   const target = multiaddr(address);
   const node = await createRpcNode({ listen: [] });
   try {
@@ -75,6 +79,7 @@ async function checkServer(address: string, readMaxBytes: number): Promise<numbe
         peer: [target],
         signal,
         readMaxBytes,
+        writeMaxBytes,
         resetMayLookClean: address.includes("/quic"),
       }),
       report,
@@ -94,6 +99,13 @@ async function checkClient(): Promise<number> {
   }
 }
 
+/** A byte count given as `name <n>` (the reference default when absent); undefined when invalid. */
+function byteOption(args: string[], name: string): number | undefined {
+  const at = args.indexOf(name);
+  const value = at === -1 ? DEFAULT_MAX_MESSAGE_BYTES : Number(args[at + 1]);
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+}
+
 async function main(args: string[]): Promise<number> {
   const [first, ...rest] = args;
   if (first === "--serve") {
@@ -107,13 +119,13 @@ async function main(args: string[]): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const limitAt = rest.indexOf("--read-max-bytes");
-  const readMaxBytes = limitAt === -1 ? DEFAULT_MAX_MESSAGE_BYTES : Number(rest[limitAt + 1]);
-  if (!Number.isSafeInteger(readMaxBytes) || readMaxBytes < 0) {
+  const readMaxBytes = byteOption(rest, "--read-max-bytes");
+  const writeMaxBytes = byteOption(rest, "--write-max-bytes");
+  if (readMaxBytes === undefined || writeMaxBytes === undefined) {
     console.error(USAGE);
     return 2;
   }
-  return checkServer(first, readMaxBytes);
+  return checkServer(first, readMaxBytes, writeMaxBytes);
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -32,6 +32,8 @@ export interface ServerContext {
   readonly signal: AbortSignal;
   /** The server's read limit for request messages, in bytes (PROTOCOL.md 9). */
   readonly readMaxBytes: number;
+  /** The server's write limit for response messages, in bytes (PROTOCOL.md 9). */
+  readonly writeMaxBytes: number;
   /** True over QUIC, which may deliver the server's reset as a clean end. */
   readonly resetMayLookClean: boolean;
 }
@@ -184,6 +186,21 @@ export const SERVER_CASES: readonly Row[] = [
         FrameType.Trailer,
       ]);
       assert.equal(answer.messages[0]?.text, "Ada");
+      assert.equal(answer.trailer.message, "", "an OK TRAILER has no message (§8)");
+      assert.equal(answer.trailer.details.length, 0, "an OK TRAILER has no details (§8)");
+    },
+  },
+  {
+    id: "server.fields-any-order",
+    section: "§1",
+    requirement: "MUST",
+    rule: "A request message's fields are accepted in any order, not only by field number.",
+    async run(context) {
+      const raw = await open(context, unary);
+      // repeat = 0 (field 6), then text = "late" (field 1): field 6 first.
+      const body = Uint8Array.of(0x30, 0x00, 0x0a, 0x04, 0x6c, 0x61, 0x74, 0x65);
+      raw.send(header(), rawFrame(FrameType.Message, body), END_OF_INPUT);
+      assert.equal((await expectStatus(raw, OK)).messages[0]?.text, "late");
     },
   },
   {
@@ -610,6 +627,19 @@ export const SERVER_CASES: readonly Row[] = [
     async run(context) {
       const raw = await open(context, clientStream);
       raw.send(header(), oversizedMessage(context), END_OF_INPUT);
+      await expectStatus(raw, Code.ResourceExhausted);
+      await servesNext(raw);
+    },
+  },
+  {
+    id: "server.write-limit",
+    section: "§9",
+    requirement: "MUST",
+    rule: "A response message over the server's write limit is not sent: the call ends with ResourceExhausted.",
+    async run(context) {
+      const raw = await open(context, unary);
+      const paddingBytes = context.writeMaxBytes + 1;
+      raw.send(header(), requestMessage({ text: "big", paddingBytes }), END_OF_INPUT);
       await expectStatus(raw, Code.ResourceExhausted);
       await servesNext(raw);
     },

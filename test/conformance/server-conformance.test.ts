@@ -30,6 +30,7 @@ for (const kind of TRANSPORTS) {
           peer: server.peerId,
           signal: AbortSignal.timeout(DEFAULT_CASE_TIMEOUT_MS),
           readMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
+          writeMaxBytes: DEFAULT_MAX_MESSAGE_BYTES,
           resetMayLookClean: kind === "quic",
         };
         await row.run(context);

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file p2prpc/conformance/v1/conformance.proto.
  */
 export const file_p2prpc_conformance_v1_conformance: GenFile = /*@__PURE__*/
-  fileDesc("CidwMnBycGMvY29uZm9ybWFuY2UvdjEvY29uZm9ybWFuY2UucHJvdG8SFXAycHJwYy5jb25mb3JtYW5jZS52MSKHAQoSQ29uZm9ybWFuY2VSZXF1ZXN0EgwKBHRleHQYASABKAkSEQoJZmFpbF9jb2RlGAIgASgNEhMKC3Rocm93X3BsYWluGAMgASgIEhAKCHNsZWVwX21zGAQgASgNEhkKEWVjaG9fbWV0YWRhdGFfa2V5GAUgASgJEg4KBnJlcGVhdBgGIAEoDSJkChNDb25mb3JtYW5jZVJlc3BvbnNlEgwKBHRleHQYASABKAkSFgoObWV0YWRhdGFfdmFsdWUYAiABKAkSGAoQbWV0YWRhdGFfcHJlc2VudBgDIAEoCBINCgVpbmRleBgEIAEoDTKpAwoSQ29uZm9ybWFuY2VTZXJ2aWNlEl4KBVVuYXJ5EikucDJwcnBjLmNvbmZvcm1hbmNlLnYxLkNvbmZvcm1hbmNlUmVxdWVzdBoqLnAycHJwYy5jb25mb3JtYW5jZS52MS5Db25mb3JtYW5jZVJlc3BvbnNlEmcKDFNlcnZlclN0cmVhbRIpLnAycHJwYy5jb25mb3JtYW5jZS52MS5Db25mb3JtYW5jZVJlcXVlc3QaKi5wMnBycGMuY29uZm9ybWFuY2UudjEuQ29uZm9ybWFuY2VSZXNwb25zZTABEmcKDENsaWVudFN0cmVhbRIpLnAycHJwYy5jb25mb3JtYW5jZS52MS5Db25mb3JtYW5jZVJlcXVlc3QaKi5wMnBycGMuY29uZm9ybWFuY2UudjEuQ29uZm9ybWFuY2VSZXNwb25zZSgBEmEKBEJpZGkSKS5wMnBycGMuY29uZm9ybWFuY2UudjEuQ29uZm9ybWFuY2VSZXF1ZXN0GioucDJwcnBjLmNvbmZvcm1hbmNlLnYxLkNvbmZvcm1hbmNlUmVzcG9uc2UoATABYgZwcm90bzM");
+  fileDesc("CidwMnBycGMvY29uZm9ybWFuY2UvdjEvY29uZm9ybWFuY2UucHJvdG8SFXAycHJwYy5jb25mb3JtYW5jZS52MSKeAQoSQ29uZm9ybWFuY2VSZXF1ZXN0EgwKBHRleHQYASABKAkSEQoJZmFpbF9jb2RlGAIgASgNEhMKC3Rocm93X3BsYWluGAMgASgIEhAKCHNsZWVwX21zGAQgASgNEhkKEWVjaG9fbWV0YWRhdGFfa2V5GAUgASgJEg4KBnJlcGVhdBgGIAEoDRIVCg1wYWRkaW5nX2J5dGVzGAcgASgNInUKE0NvbmZvcm1hbmNlUmVzcG9uc2USDAoEdGV4dBgBIAEoCRIWCg5tZXRhZGF0YV92YWx1ZRgCIAEoCRIYChBtZXRhZGF0YV9wcmVzZW50GAMgASgIEg0KBWluZGV4GAQgASgNEg8KB3BhZGRpbmcYBSABKAwyqQMKEkNvbmZvcm1hbmNlU2VydmljZRJeCgVVbmFyeRIpLnAycHJwYy5jb25mb3JtYW5jZS52MS5Db25mb3JtYW5jZVJlcXVlc3QaKi5wMnBycGMuY29uZm9ybWFuY2UudjEuQ29uZm9ybWFuY2VSZXNwb25zZRJnCgxTZXJ2ZXJTdHJlYW0SKS5wMnBycGMuY29uZm9ybWFuY2UudjEuQ29uZm9ybWFuY2VSZXF1ZXN0GioucDJwcnBjLmNvbmZvcm1hbmNlLnYxLkNvbmZvcm1hbmNlUmVzcG9uc2UwARJnCgxDbGllbnRTdHJlYW0SKS5wMnBycGMuY29uZm9ybWFuY2UudjEuQ29uZm9ybWFuY2VSZXF1ZXN0GioucDJwcnBjLmNvbmZvcm1hbmNlLnYxLkNvbmZvcm1hbmNlUmVzcG9uc2UoARJhCgRCaWRpEikucDJwcnBjLmNvbmZvcm1hbmNlLnYxLkNvbmZvcm1hbmNlUmVxdWVzdBoqLnAycHJwYy5jb25mb3JtYW5jZS52MS5Db25mb3JtYW5jZVJlc3BvbnNlKAEwAWIGcHJvdG8z");
 
 /**
  * What the caller asks the server to do. Every method takes it.
@@ -66,6 +66,13 @@ export type ConformanceRequest = Message<"p2prpc.conformance.v1.ConformanceReque
    * @generated from field: uint32 repeat = 6;
    */
   repeat: number;
+
+  /**
+   * When set, each response carries this many bytes in its padding field.
+   *
+   * @generated from field: uint32 padding_bytes = 7;
+   */
+  paddingBytes: number;
 };
 
 /**
@@ -106,6 +113,13 @@ export type ConformanceResponse = Message<"p2prpc.conformance.v1.ConformanceResp
    * @generated from field: uint32 index = 4;
    */
   index: number;
+
+  /**
+   * See ConformanceRequest.padding_bytes.
+   *
+   * @generated from field: bytes padding = 5;
+   */
+  padding: Uint8Array;
 };
 
 /**
