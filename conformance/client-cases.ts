@@ -532,6 +532,9 @@ export const CLIENT_CASES: readonly Row[] = [
         assert.equal(await codeOf(client.unary({ text: "x" }, call)), Code.DeadlineExceeded);
         const stream = client.serverStream({ text: "x" }, call);
         assert.equal(await codeOf(drain(stream)), Code.DeadlineExceeded);
+        await context.server.script(clientStream, script);
+        const upload = client.clientStream(inputOf({ text: "x" }), call);
+        assert.equal(await codeOf(upload), Code.DeadlineExceeded);
       }
     },
   },
