@@ -20,7 +20,7 @@ export async function serveStream(
 ): Promise<void> {
   let control: CallControl | undefined;
   let endError: Error | undefined;
-  const clientGone = (): ConnectError =>
+  const clientGoneError = (): ConnectError =>
     new ConnectError(
       endError === undefined
         ? "client closed the stream during the call"
@@ -34,7 +34,7 @@ export async function serveStream(
     maxPayloadBytes: method.readMaxBytes + 1,
     onEnd: (error) => {
       endError = error;
-      control?.abortByClient(clientGone());
+      control?.abortByClient(clientGoneError());
     },
   });
   const writer = new FrameWriter(stream);
@@ -66,7 +66,7 @@ export async function serveStream(
       // there was a call to abort: the call is then cancelled all the same
       // (PROTOCOL.md 5.2). One boolean test per call.
       if (reader.remoteEnded) {
-        control.abortByClient(clientGone());
+        control.abortByClient(clientGoneError());
       }
       const reusable = await serveCall(
         first.body,
