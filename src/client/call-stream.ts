@@ -19,14 +19,20 @@ export class CallStream {
     this.writer = new FrameWriter(stream);
   }
 
-  /** True while both directions are open and nothing broke: it can carry another call. */
+  /**
+   * True while both directions are open, nothing broke and nothing arrived
+   * since the last call's TRAILER: it can carry another call. A server sends
+   * nothing between calls (PROTOCOL.md 6); a stream holding bytes it sent
+   * anyway is not used again, or they would be read as the next call's answer.
+   */
   get reusable(): boolean {
     const { stream } = this;
     return (
       stream.status === "open" &&
       stream.writeStatus === "writable" &&
       stream.remoteWriteStatus === "writable" &&
-      !this.reader.done
+      !this.reader.done &&
+      this.reader.idle
     );
   }
 

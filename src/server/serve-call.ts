@@ -209,6 +209,10 @@ function createContext(
       Code.InvalidArgument,
     );
   }
+  if (timeoutMs === 0) {
+    // The deadline had passed when the client wrote the header: the handler never runs.
+    throw new ConnectError("the deadline has already passed", Code.DeadlineExceeded);
+  }
   if (timeoutMs !== undefined && timeoutMs > method.maxTimeoutMs) {
     throw new ConnectError(
       `timeout of ${timeoutMs} ms exceeds the server's limit of ${method.maxTimeoutMs} ms`,

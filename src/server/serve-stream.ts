@@ -19,20 +19,22 @@ export async function serveStream(
   method: ServedMethod,
 ): Promise<void> {
   let control: CallControl | undefined;
+  let endError: Error | undefined;
+  const clientGoneError = (): ConnectError =>
+    new ConnectError(
+      endError === undefined
+        ? "client closed the stream during the call"
+        : "stream reset by client",
+      Code.Canceled,
+      undefined,
+      undefined,
+      endError,
+    );
   const reader = new FrameReader(stream, {
     maxPayloadBytes: method.readMaxBytes + 1,
     onEnd: (error) => {
-      control?.abortByClient(
-        new ConnectError(
-          error === undefined
-            ? "client closed the stream during the call"
-            : "stream reset by client",
-          Code.Canceled,
-          undefined,
-          undefined,
-          error,
-        ),
-      );
+      endError = error;
+      control?.abortByClient(clientGoneError());
     },
   });
   const writer = new FrameWriter(stream);
@@ -60,6 +62,12 @@ export async function serveStream(
         throw new FramingError(`expected a REQUEST_HEADER frame, got type ${first.type}`);
       }
       control = new CallControl();
+      // The end of the stream may have arrived with the call's frames, before
+      // there was a call to abort: the call is then cancelled all the same
+      // (PROTOCOL.md 5.2). One boolean test per call.
+      if (reader.remoteEnded) {
+        control.abortByClient(clientGoneError());
+      }
       const reusable = await serveCall(
         first.body,
         reader,

@@ -106,6 +106,12 @@ export class FrameDecoder {
         const byte = this.#byteAt(index);
         payloadBytes += (byte & 0x7f) * scale;
         if (byte < 0x80) {
+          // A last byte of 0 after others adds nothing: a longer encoding
+          // than needed, which PROTOCOL.md 3 forbids (one compare per
+          // multi-byte prefix).
+          if (byte === 0 && index > 0) {
+            throw new FramingError("length prefix not minimally encoded");
+          }
           prefixBytes = index + 1;
           break;
         }

@@ -85,6 +85,19 @@ export class FrameReader {
     return this.#done;
   }
 
+  /**
+   * True once the remote ended its side (cleanly) or the stream failed, even
+   * with frames still unread: the moment `onEnd` was called.
+   */
+  get remoteEnded(): boolean {
+    return this.#endNotified;
+  }
+
+  /** True when no byte is held undecoded or unread (no frame, no part of one). */
+  get idle(): boolean {
+    return this.#decoder.idle;
+  }
+
   /** The next frame, `undefined` at a clean end of stream. */
   read(): Promise<DecodedItem | undefined> {
     const item = this.tryRead();

@@ -15,6 +15,29 @@ function bodies(items: DecodedItem[]): Array<[FrameType | "oversize", number[]]>
 }
 
 describe("FrameDecoder", () => {
+  it("refuses a length prefix longer than its minimal encoding, also when it arrives byte by byte", () => {
+    for (const wire of [
+      [0x81, 0x00, 0x01],
+      [0x80, 0x80, 0x00],
+      [0xff, 0x00],
+    ]) {
+      const whole = new FrameDecoder(1024);
+      assert.throws(() => whole.push(Uint8Array.from(wire)), FramingError, `${wire}`);
+      const split = new FrameDecoder(1024);
+      assert.throws(() => {
+        for (const byte of wire) {
+          split.push(Uint8Array.of(byte));
+        }
+      }, FramingError);
+    }
+    // The minimal two-byte prefix of 128 still decodes, as does a 0x80 continuation byte.
+    const body = new Uint8Array(127);
+    const decoder = new FrameDecoder(1024);
+    assert.deepEqual(bodies(decoder.push(encodeFrame(FrameType.Message, body))), [
+      [FrameType.Message, [...body]],
+    ]);
+  });
+
   it("decodes frames fed whole, several per chunk", () => {
     const decoder = new FrameDecoder(1024);
     const wire = concatFrames([
