@@ -169,11 +169,10 @@ export class FrameReader {
   };
 
   readonly #onStreamEnd = (): void => {
-    // A reset also ends the readable side, and 'end' fires before 'close'.
+    // A reset or an abort also ends the readable side; its 'close' event,
+    // which carries the cause, follows at once and fails the reader.
     const status = this.#stream.status;
-    if (status === "reset" || status === "aborted") {
-      this.#fail(new StreamResetError(`stream ${status} before its end was read`));
-    } else {
+    if (status !== "reset" && status !== "aborted") {
       this.#endOfInput();
     }
   };
