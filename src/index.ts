@@ -55,6 +55,13 @@ export { getRemotePeer, remotePeerKey } from "./server/remote-peer.ts";
 export type { RpcServerComponents, RpcServerInit } from "./server/rpc-server.ts";
 // For users: serve, call, and set up a node.
 export { RpcServer, rpcServer } from "./server/rpc-server.ts";
+// Standard services: health, reflection, and a reflection client.
+export type { ReflectionCallOptions } from "./services/fetch-descriptors.ts";
+export { fetchDescriptors, listServices } from "./services/fetch-descriptors.ts";
+export type { HealthService, HealthServiceOptions } from "./services/health-service.ts";
+export { createHealthService, ServingStatus } from "./services/health-service.ts";
+export type { ReflectionService, ReflectionServiceOptions } from "./services/reflection-service.ts";
+export { createReflectionService } from "./services/reflection-service.ts";
 export { toConnectError } from "./to-connect-error.ts";
 export { encodeFrame } from "./wire/encode-frame.ts";
 export type { DecodedItem, Frame } from "./wire/frame-decoder.ts";
