@@ -36,12 +36,17 @@ async function reflect(
       yield { messageRequest };
     }
   })();
+  let failure: ConnectError | undefined;
+  // Read to the end even after an error answer, so that the call ends cleanly.
   for await (const response of client.serverReflectionInfo(input, options)) {
     if (response.messageResponse.case === "errorResponse") {
       const { errorCode, errorMessage } = response.messageResponse.value;
-      throw new ConnectError(errorMessage, errorCode in Code ? errorCode : Code.Unknown);
+      failure ??= new ConnectError(errorMessage, errorCode in Code ? errorCode : Code.Unknown);
     }
     responses.push(response);
+  }
+  if (failure !== undefined) {
+    throw failure;
   }
   return responses;
 }
