@@ -66,18 +66,18 @@ export interface ServerProcess {
 }
 
 /**
- * Spawns `command` (e.g. `[process.execPath, "--conditions=p2prpc-source", CLI, "serve", …]`)
+ * Spawns `command` (stdin piped when `stdin` is set) (e.g. `[process.execPath, "--conditions=p2prpc-source", CLI, "serve", …]`)
  * and waits for its `READY` line, within `limitMs`.
  */
 export async function startServer(
   command: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; limitMs?: number } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; limitMs?: number; stdin?: boolean } = {},
 ): Promise<ServerProcess> {
   const [file, ...args] = command;
   const child = spawn(file as string, args, {
     cwd: options.cwd ?? root,
     env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"],
   });
   let stderr = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -124,4 +124,21 @@ export async function startServer(
       }
     },
   };
+}
+
+/** The next line `lines` gives, failing after `limitMs` (the process ended or went quiet). */
+export async function nextLine(lines: AsyncIterator<string>, limitMs = 10_000): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no line within ${limitMs} ms`)), limitMs);
+  });
+  try {
+    const next = await Promise.race([lines.next(), timeout]);
+    if (next.done) {
+      throw new Error("the process ended");
+    }
+    return next.value;
+  } finally {
+    clearTimeout(timer);
+  }
 }
