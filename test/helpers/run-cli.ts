@@ -71,7 +71,14 @@ export interface ServerProcess {
  */
 export async function startServer(
   command: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; limitMs?: number; stdin?: boolean } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    limitMs?: number;
+    stdin?: boolean;
+    /** The line that means ready. @default line === "READY" */
+    ready?: (line: string) => boolean;
+  } = {},
 ): Promise<ServerProcess> {
   const [file, ...args] = command;
   const child = spawn(file as string, args, {
@@ -102,7 +109,7 @@ export async function startServer(
         peerId = value.slice(5);
       } else if (value.startsWith("LISTEN ")) {
         addresses.push(value.slice(7));
-      } else if (value === "READY") {
+      } else if ((options.ready ?? ((line: string) => line === "READY"))(value)) {
         break;
       }
     }

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acme/ticker/v1/ticker.proto.
  */
 export const file_acme_ticker_v1_ticker: GenFile = /*@__PURE__*/
-  fileDesc("ChthY21lL3RpY2tlci92MS90aWNrZXIucHJvdG8SDmFjbWUudGlja2VyLnYxIiIKEFN1YnNjcmliZVJlcXVlc3QSDgoGc3ltYm9sGAEgASgJIj8KEVN1YnNjcmliZVJlc3BvbnNlEg4KBnN5bWJvbBgBIAEoCRILCgNzZXEYAiABKAQSDQoFcHJpY2UYAyABKAEyYwoNVGlja2VyU2VydmljZRJSCglTdWJzY3JpYmUSIC5hY21lLnRpY2tlci52MS5TdWJzY3JpYmVSZXF1ZXN0GiEuYWNtZS50aWNrZXIudjEuU3Vic2NyaWJlUmVzcG9uc2UwAWIGcHJvdG8z");
+  fileDesc("ChthY21lL3RpY2tlci92MS90aWNrZXIucHJvdG8SDmFjbWUudGlja2VyLnYxIjYKEFN1YnNjcmliZVJlcXVlc3QSDgoGc3ltYm9sGAEgASgJEhIKCmJvb2tfYnl0ZXMYAiABKA0iTQoRU3Vic2NyaWJlUmVzcG9uc2USDgoGc3ltYm9sGAEgASgJEgsKA3NlcRgCIAEoBBINCgVwcmljZRgDIAEoARIMCgRib29rGAQgASgMMmMKDVRpY2tlclNlcnZpY2USUgoJU3Vic2NyaWJlEiAuYWNtZS50aWNrZXIudjEuU3Vic2NyaWJlUmVxdWVzdBohLmFjbWUudGlja2VyLnYxLlN1YnNjcmliZVJlc3BvbnNlMAFiBnByb3RvMw");
 
 /**
  * @generated from message acme.ticker.v1.SubscribeRequest
@@ -22,6 +22,13 @@ export type SubscribeRequest = Message<"acme.ticker.v1.SubscribeRequest"> & {
    * @generated from field: string symbol = 1;
    */
   symbol: string;
+
+  /**
+   * Bytes of order book to send with every price (a heavier stream).
+   *
+   * @generated from field: uint32 book_bytes = 2;
+   */
+  bookBytes: number;
 };
 
 /**
@@ -51,6 +58,11 @@ export type SubscribeResponse = Message<"acme.ticker.v1.SubscribeResponse"> & {
    * @generated from field: double price = 3;
    */
   price: number;
+
+  /**
+   * @generated from field: bytes book = 4;
+   */
+  book: Uint8Array;
 };
 
 /**
