@@ -40,7 +40,7 @@ export {
 export { batchWindowUpdates } from "./node/batch-window-updates.ts";
 export { cachedKeyCrypto } from "./node/cached-key-crypto.ts";
 export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
-export type { RpcNodeOptions } from "./node/create-rpc-node.ts";
+export type { RpcNodeOptions, RpcNodeServices } from "./node/create-rpc-node.ts";
 export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
 export { loadPrivateKey } from "./node/load-private-key.ts";
 export { optimisticSelect } from "./node/optimistic-select.ts";

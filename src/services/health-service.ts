@@ -1,10 +1,6 @@
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  Health,
-  type HealthCheckResponse,
-  HealthCheckResponse_ServingStatus,
-} from "../../gen/health/v1/health_pb.ts";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.ts";
 
 /**
  * The serving statuses of `grpc.health.v1` (`HealthCheckResponse.ServingStatus`):
@@ -15,9 +11,18 @@ import {
  * health.setStatus("acme.greeter.v1.GreeterService", ServingStatus.NOT_SERVING);
  * ```
  */
-export const ServingStatus = HealthCheckResponse_ServingStatus;
+export const ServingStatus: {
+  /** The status is not known (the whole server, before the application says). */
+  readonly UNKNOWN: 0;
+  /** The service is serving. */
+  readonly SERVING: 1;
+  /** The service is not serving: clients should go elsewhere. */
+  readonly NOT_SERVING: 2;
+  /** Sent by Watch only: the service is not known (yet). */
+  readonly SERVICE_UNKNOWN: 3;
+} = HealthCheckResponse_ServingStatus;
 /** One of {@link ServingStatus}'s values. */
-export type ServingStatus = HealthCheckResponse["status"];
+export type ServingStatus = (typeof ServingStatus)[keyof typeof ServingStatus];
 
 /** Options of {@link createHealthService}. */
 export interface HealthServiceOptions {
