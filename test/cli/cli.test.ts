@@ -182,7 +182,21 @@ describe("p2prpc CLI", { timeout: 60_000 }, () => {
     const watch = await runCli(["health", peer, ECHO, "--watch", "--timeout", "700"]);
     assert.equal(watch.stdout, "SERVING\n");
     assert.equal(watch.code, Code.DeadlineExceeded);
-    assert.notEqual(EXIT_NOT_SERVING, watch.code);
+  });
+
+  it("health exits 20 for a service that is not SERVING", async () => {
+    const other = await startServer([
+      process.execPath,
+      "--conditions=p2prpc-source",
+      new URL("fixtures/not-serving-server.ts", import.meta.url).pathname,
+    ]);
+    try {
+      const down = await runCli(["health", other.addresses[0] ?? "", "acme.Down"]);
+      assert.equal(down.stdout, "NOT_SERVING\n");
+      assert.equal(down.code, EXIT_NOT_SERVING);
+    } finally {
+      await other.stop();
+    }
   });
 
   it("ping prints a round-trip time per ping", async () => {
