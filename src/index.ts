@@ -45,7 +45,7 @@ export {
 export { batchWindowUpdates } from "./node/batch-window-updates.ts";
 export { cachedKeyCrypto } from "./node/cached-key-crypto.ts";
 export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
-export type { RpcNodeOptions } from "./node/create-rpc-node.ts";
+export type { RpcNodeOptions, RpcNodeServices } from "./node/create-rpc-node.ts";
 export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
 export { loadPrivateKey } from "./node/load-private-key.ts";
 export { optimisticSelect } from "./node/optimistic-select.ts";
@@ -85,6 +85,13 @@ export { getRemotePeer, remotePeerKey } from "./server/remote-peer.ts";
 export type { RpcServerComponents, RpcServerInit } from "./server/rpc-server.ts";
 // For users: serve, call, and set up a node.
 export { RpcServer, rpcServer } from "./server/rpc-server.ts";
+// Standard services: health, reflection, and a reflection client.
+export type { ReflectionCallOptions } from "./services/fetch-descriptors.ts";
+export { fetchDescriptors, listServices } from "./services/fetch-descriptors.ts";
+export type { HealthService, HealthServiceOptions } from "./services/health-service.ts";
+export { createHealthService, ServingStatus } from "./services/health-service.ts";
+export type { ReflectionService, ReflectionServiceOptions } from "./services/reflection-service.ts";
+export { createReflectionService } from "./services/reflection-service.ts";
 export { toConnectError } from "./to-connect-error.ts";
 export { encodeFrame } from "./wire/encode-frame.ts";
 export type { DecodedItem, Frame } from "./wire/frame-decoder.ts";

@@ -6,6 +6,7 @@ import { toConnectError } from "../to-connect-error.ts";
 
 /** The part of a libp2p node a client needs: dialing. */
 export interface Dialer {
+  /** Returns a connection to `peer`, dialing it when there is none (libp2p's `dial`). */
   dial(peer: PeerId | Multiaddr | Multiaddr[], options?: AbortOptions): Promise<Connection>;
 }
 

@@ -33,6 +33,17 @@ export const DEFAULT_LISTEN_ADDRESSES: readonly string[] = [
   "/ip4/127.0.0.1/udp/0/quic-v1",
 ];
 
+/** The services {@link createRpcNode} adds to every node, beside the caller's. */
+// A type, not an interface: it must fit libp2p's `ServiceMap` (an index signature).
+export type RpcNodeServices = {
+  /** libp2p identify (run late: see `identifyDelayMs`). */
+  identify: Identify;
+  /** libp2p ping, which `p2prpc ping` and the connection monitor use. */
+  ping: Ping;
+  /** The pool's node-wide half (see `connectionKeeper`); absent with `connectionKeeper: false`. */
+  connectionKeeper: ConnectionKeeper;
+};
+
 /** Options of {@link createRpcNode}. */
 export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
   /**
@@ -105,7 +116,7 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
  */
 export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   options: RpcNodeOptions<T> = {},
-): Promise<Libp2p<T & { identify: Identify; ping: Ping; connectionKeeper: ConnectionKeeper }>> {
+): Promise<Libp2p<T & RpcNodeServices>> {
   const privateKey =
     options.privateKey ??
     (options.privateKeyFile === undefined
@@ -121,9 +132,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ? {}
       : { connectionKeeper: connectionKeeper(options.connectionKeeper) }),
     ...options.services,
-  } as ServiceFactoryMap<
-    T & { identify: Identify; ping: Ping; connectionKeeper: ConnectionKeeper }
-  >;
+  } as ServiceFactoryMap<T & RpcNodeServices>;
   const node = await createLibp2p({
     addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
     transports: [

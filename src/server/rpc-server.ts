@@ -74,7 +74,9 @@ export interface RpcServerInit {
 
 /** The libp2p components an {@link RpcServer} uses. */
 export interface RpcServerComponents {
+  /** Where the server registers one protocol handler per method. */
   registrar: Registrar;
+  /** The server logs as `p2prpc:server`. */
   logger: ComponentLogger;
 }
 
@@ -102,6 +104,7 @@ export class RpcServer implements Startable {
     this.#log = components.logger.forComponent("p2prpc:server");
   }
 
+  /** `"p2prpc:server"`, as libp2p services name themselves. */
   readonly [Symbol.toStringTag] = "p2prpc:server";
 
   /** The protocol ids this server answers, one per method. */
