@@ -7,12 +7,13 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
-import { DEFAULT_IDENTIFY_DELAY_MS } from "../constants.ts";
+import { DEFAULT_IDENTIFY_DELAY_MS, DEFAULT_LIVENESS_TIMEOUT_MS } from "../constants.ts";
 import { batchWindowUpdates } from "./batch-window-updates.ts";
 import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { identifyAfterDelay } from "./identify-after-delay.ts";
 import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
+import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { optimisticSelect } from "./optimistic-select.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
@@ -57,6 +58,23 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default 1000
    */
   identifyDelayMs?: number;
+  /**
+   * Longest time, in milliseconds, a dead connection (peer crashed, frozen,
+   * or gone from the network without a word) stays open: libp2p's connection
+   * monitor pings every connection every half of it and aborts one whose
+   * ping got no answer within the other half. Calls in flight on it then fail
+   * with `Unavailable`, and the next call dials again. Both sides of a
+   * connection ping, so a server also lets go of dead clients' calls.
+   * Why 10 s: close to what gRPC keepalive users set (a ping every few
+   * seconds, a timeout of a few more), below libp2p's own 15 s worst case
+   * (10 s interval, 5 s least ping timeout, growing after failures), and a
+   * ping every 5 s costs little when idle (docs/POOL.md has the figures). A
+   * smaller bound pings more often and gives a ping less time, so a busy or
+   * slow link is more likely to be cut while alive. `0` turns the monitor off.
+   * `libp2p.connectionMonitor` wins over what this sets.
+   * @default 10000
+   */
+  livenessTimeoutMs?: number;
 }
 
 /**
@@ -125,6 +143,10 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ),
     ],
     ...overrides,
+    connectionMonitor: {
+      ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
+      ...overrides.connectionMonitor,
+    },
     connectionManager: {
       inboundConnectionThreshold: 1000,
       maxIncomingPendingConnections: 100,
