@@ -15,6 +15,7 @@ import { identifyAfterDelay } from "./identify-after-delay.ts";
 import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
+import { type ClosableDatastore, datastoreLifecycle, openDataDir } from "./open-data-dir.ts";
 import { optimisticSelect } from "./optimistic-select.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
@@ -75,6 +76,18 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default 10000
    */
   livenessTimeoutMs?: number;
+  /**
+   * A directory where the node keeps its datastore (LevelDB, in
+   * `<dataDir>/datastore`, created when missing): libp2p's peer store
+   * (addresses, protocols, tags and metadata of known peers) then survives
+   * restarts, so a restarted node can call a peer it knew by PeerId alone.
+   * The datastore is opened before the node starts and closed after it
+   * stopped; one node at a time may use a directory. The key is not kept
+   * here: give `privateKeyFile` too to keep the PeerId. To use another
+   * datastore, pass it, opened, as `libp2p.datastore`.
+   * @default undefined (peer store in memory, lost when the process ends)
+   */
+  dataDir?: string;
 }
 
 /**
@@ -118,9 +131,12 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const overrides = options.libp2p ?? {};
   const identifyDelayMs = options.identifyDelayMs ?? DEFAULT_IDENTIFY_DELAY_MS;
   const deferIdentify = identifyDelayMs > 0 && !("identify" in (options.services ?? {}));
+  const datastore: ClosableDatastore | undefined =
+    options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
   const services = {
     identify: identify({ runOnConnectionOpen: !deferIdentify }),
     ping: ping(),
+    ...(datastore === undefined ? {} : { datastoreLifecycle: datastoreLifecycle(datastore) }),
     ...options.services,
   } as ServiceFactoryMap<T & { identify: Identify; ping: Ping }>;
   const node = await createLibp2p({
@@ -142,6 +158,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
         ),
       ),
     ],
+    ...(datastore === undefined ? {} : { datastore }),
     ...overrides,
     connectionMonitor: {
       ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
@@ -154,6 +171,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     },
     ...(privateKey === undefined ? {} : { privateKey }),
     services,
+  }).catch(async (error: unknown) => {
+    await datastore?.close();
+    throw error;
   });
   if (deferIdentify) {
     identifyAfterDelay(node, identifyDelayMs);
