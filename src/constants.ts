@@ -69,3 +69,9 @@ export const WINDOW_UPDATE_MIN_BYTES = 16 * 1024;
 
 /** How long after a connection opens `createRpcNode` runs identify on it, in milliseconds. */
 export const DEFAULT_IDENTIFY_DELAY_MS = 1000;
+
+/**
+ * Default bound, in milliseconds, within which `createRpcNode` finds a dead
+ * connection (see `livenessTimeoutMs`): a ping every 5 s, each given 5 s.
+ */
+export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;

@@ -7,7 +7,7 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
-import { DEFAULT_IDENTIFY_DELAY_MS } from "../constants.ts";
+import { DEFAULT_IDENTIFY_DELAY_MS, DEFAULT_LIVENESS_TIMEOUT_MS } from "../constants.ts";
 import {
   type ConnectionKeeper,
   type ConnectionKeeperInit,
@@ -18,7 +18,9 @@ import { cachedKeyCrypto } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { identifyAfterDelay } from "./identify-after-delay.ts";
 import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
+import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
+import { type ClosableDatastore, datastoreLifecycle, openDataDir } from "./open-data-dir.ts";
 import { optimisticSelect } from "./optimistic-select.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
@@ -82,6 +84,35 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default {}
    */
   connectionKeeper?: ConnectionKeeperInit | false;
+  /**
+   * Longest time, in milliseconds, a dead connection (peer crashed, frozen,
+   * or gone from the network without a word) stays open: libp2p's connection
+   * monitor pings every connection every half of it and aborts one whose
+   * ping got no answer within the other half. Calls in flight on it then fail
+   * with `Unavailable`, and the next call dials again. Both sides of a
+   * connection ping, so a server also lets go of dead clients' calls.
+   * Why 10 s: close to what gRPC keepalive users set (a ping every few
+   * seconds, a timeout of a few more), below libp2p's own 15 s worst case
+   * (10 s interval, 5 s least ping timeout, growing after failures), and a
+   * ping every 5 s costs little when idle (docs/POOL.md has the figures). A
+   * smaller bound pings more often and gives a ping less time, so a busy or
+   * slow link is more likely to be cut while alive. `0` turns the monitor off.
+   * `libp2p.connectionMonitor` wins over what this sets.
+   * @default 10000
+   */
+  livenessTimeoutMs?: number;
+  /**
+   * A directory where the node keeps its datastore (LevelDB, in
+   * `<dataDir>/datastore`, created when missing): libp2p's peer store
+   * (addresses, protocols, tags and metadata of known peers) then survives
+   * restarts, so a restarted node can call a peer it knew by PeerId alone.
+   * The datastore is opened before the node starts and closed after it
+   * stopped; one node at a time may use a directory. The key is not kept
+   * here: give `privateKeyFile` too to keep the PeerId. To use another
+   * datastore, pass it, opened, as `libp2p.datastore`.
+   * @default undefined (peer store in memory, lost when the process ends)
+   */
+  dataDir?: string;
 }
 
 /**
@@ -125,12 +156,15 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const overrides = options.libp2p ?? {};
   const identifyDelayMs = options.identifyDelayMs ?? DEFAULT_IDENTIFY_DELAY_MS;
   const deferIdentify = identifyDelayMs > 0 && !("identify" in (options.services ?? {}));
+  const datastore: ClosableDatastore | undefined =
+    options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
   const services = {
     identify: identify({ runOnConnectionOpen: !deferIdentify }),
     ping: ping(),
     ...(options.connectionKeeper === false
       ? {}
       : { connectionKeeper: connectionKeeper(options.connectionKeeper) }),
+    ...(datastore === undefined ? {} : { datastoreLifecycle: datastoreLifecycle(datastore) }),
     ...options.services,
   } as ServiceFactoryMap<T & RpcNodeServices>;
   const node = await createLibp2p({
@@ -152,7 +186,12 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
         ),
       ),
     ],
+    ...(datastore === undefined ? {} : { datastore }),
     ...overrides,
+    connectionMonitor: {
+      ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
+      ...overrides.connectionMonitor,
+    },
     connectionManager: {
       inboundConnectionThreshold: 1000,
       maxIncomingPendingConnections: 100,
@@ -160,6 +199,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     },
     ...(privateKey === undefined ? {} : { privateKey }),
     services,
+  }).catch(async (error: unknown) => {
+    await datastore?.close();
+    throw error;
   });
   if (deferIdentify) {
     identifyAfterDelay(node, identifyDelayMs);

@@ -67,6 +67,33 @@ describe("createRpcNode", () => {
   });
 });
 
+describe("createRpcNode's dataDir", () => {
+  it("keeps the peer store in LevelDB, closed when the node stops and opened again when it starts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "p2prpc-data-"));
+    const server = await createRpcNode({ listen: memoryListen() });
+    try {
+      const first = await createRpcNode({ listen: [], dataDir: dir });
+      await first.dial(server.getMultiaddrs());
+      await first.stop();
+      // A second open of a LevelDB directory in one process fails while the
+      // first holds it: this one works only because stop() closed it.
+      const second = await createRpcNode({ listen: [], dataDir: dir });
+      const known = await second.peerStore.get(server.peerId);
+      assert.deepEqual(
+        known.addresses.map(({ multiaddr }) => multiaddr.toString()),
+        server.getMultiaddrs().map((address) => address.decapsulateCode(0x01a5).toString()),
+      );
+      await second.stop();
+      await second.start();
+      assert.ok(await second.peerStore.has(server.peerId), "reopened when started again");
+      await second.stop();
+    } finally {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("createRpcNode's identify", () => {
   it("runs once the delay passed, on both sides", { timeout: 10_000 }, async () => {
     const { a, b } = await memoryPair({ identifyDelayMs: 20 });
