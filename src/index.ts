@@ -59,11 +59,13 @@ export type {
   ConnectionKeeperEvents,
   ConnectionKeeperInit,
   KeeperPeerDetail,
+  KeptPeerInfo,
 } from "./pool/connection-keeper.ts";
 export {
   BUSY_TAG,
   ConnectionKeeper,
   connectionKeeper,
+  KeptPeer,
   PINNED_TAG,
 } from "./pool/connection-keeper.ts";
 export { leastLoaded } from "./pool/least-loaded.ts";

@@ -56,7 +56,9 @@ export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
          * a string), or several multiaddrs of one peer. Give this or `peers`.
          */
         peer: PeerTarget;
+        /** Not with `peer` or `discover`. */
         peers?: undefined;
+        /** Not with `peer` or `peers`. */
         discover?: undefined;
       }
     | {
@@ -66,7 +68,9 @@ export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
          * again on another (see `retry`). Give this or `peer`.
          */
         peers: PeerTarget[];
+        /** Not with `peers` or `discover`. */
         peer?: undefined;
+        /** Not with `peer` or `peers`. */
         discover?: undefined;
       }
     | {
@@ -79,7 +83,9 @@ export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
          * known peer serves.
          */
         discover: true;
+        /** Not with `peers` or `discover`. */
         peer?: undefined;
+        /** Not with `peer` or `discover`. */
         peers?: undefined;
       }
   );
@@ -306,6 +312,7 @@ export type PeerTarget = PeerId | Multiaddr | Multiaddr[] | string;
  * {@link PeerPool} under it (stats, events).
  */
 export interface Libp2pTransport extends Transport {
+  /** The peers this transport calls: `stats()`, and events such as `call:retried`. */
   readonly pool: PeerPool;
 }
 

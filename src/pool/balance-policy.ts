@@ -35,5 +35,6 @@ export interface PeerLoad {
  * ```
  */
 export interface BalancePolicy {
+  /** The peer for the next attempt, one of `peers`. */
   pick(peers: readonly PeerLoad[]): PeerLoad;
 }

@@ -54,15 +54,33 @@ export interface ConnectionKeeperInit {
 
 /** The libp2p components a {@link ConnectionKeeper} uses. */
 export interface ConnectionKeeperComponents {
+  /** Where the busy and pinned tags go. */
   peerStore: PeerStore;
+  /** The node's connections, to close idle ones. */
   connectionManager: ConnectionManager;
+  /** `connection:open` and `peer:disconnect`, for the keeper's events. */
   events: TypedEventTarget<Libp2pEvents>;
+  /** The libp2p logger (`p2prpc:keeper`). */
   logger: ComponentLogger;
+  /** The node's metrics, when configured. */
   metrics?: Metrics;
+}
+
+/** One tracked peer, as {@link ConnectionKeeper.peers} reports it. */
+export interface KeptPeerInfo {
+  /** The peer's id. */
+  readonly peer: string;
+  /** Calls to it in flight. */
+  readonly inFlight: number;
+  /** Whether it is pinned. */
+  readonly pinned: boolean;
+  /** Open connections to it. */
+  readonly connections: number;
 }
 
 /** Detail of the keeper's events: the peer concerned. */
 export interface KeeperPeerDetail {
+  /** The peer's id. */
   readonly peer: string;
 }
 
@@ -80,16 +98,20 @@ export interface ConnectionKeeperEvents {
 
 /** What the keeper knows of one peer; transports hold it for their calls. */
 export class KeptPeer {
+  /** The peer's id. */
   readonly id: string;
+  /** Calls to it in flight. */
   inFlight = 0;
   /** `performance.now()` of the last call's start or end. */
   lastUsed = performance.now();
   /** Whether the busy tag is set (it is cleared only when the peer is idle at a sweep). */
   tagged = false;
+  /** Whether it is pinned. */
   pinned = false;
   /** The keeper dropped it (idle, evicted, disconnected): the next call tracks the peer anew. */
   forgotten = false;
 
+  /** A record of `id`, idle. */
   constructor(id: string) {
     this.id = id;
   }
@@ -160,6 +182,7 @@ export class ConnectionKeeper
     });
   }
 
+  /** The service's name, as libp2p services give theirs. */
   readonly [Symbol.toStringTag] = "p2prpc/connection-keeper";
 
   async start(): Promise<void> {
@@ -234,7 +257,7 @@ export class ConnectionKeeper
   }
 
   /** The peers tracked, with their calls in flight and whether they are pinned. */
-  peers(): Array<{ peer: string; inFlight: number; pinned: boolean; connections: number }> {
+  peers(): KeptPeerInfo[] {
     return [...this.#peers.values()].map((kept) => ({
       peer: kept.id,
       inFlight: kept.inFlight,

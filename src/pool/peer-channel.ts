@@ -47,13 +47,15 @@ export interface PeerStats {
   readonly peer: string;
   /** Calls to it in flight now. */
   readonly inFlight: number;
-  /** Attempts made to it in all, and those that succeeded. */
+  /** Attempts made to it in all. */
   readonly calls: number;
+  /** Attempts to it that succeeded. */
   readonly succeeded: number;
   /** Failed attempts by status code name (`Unavailable`, …). */
   readonly errors: Readonly<Record<string, number>>;
-  /** Latency of its recent successful calls, in milliseconds (undefined: none yet). */
+  /** Median latency of its recent successful calls, in milliseconds (undefined: none yet). */
   readonly latencyP50Ms: number | undefined;
+  /** 99th percentile of the same, in milliseconds. */
   readonly latencyP99Ms: number | undefined;
   /** When it last carried a call (ms since the epoch; 0: never). */
   readonly lastUsedMs: number;

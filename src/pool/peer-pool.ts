@@ -50,7 +50,9 @@ export interface CallRetriedDetail {
 
 /** Detail of a `dial:failed` event. */
 export interface DialFailedDetail {
+  /** The peer's id. */
   readonly peer: string;
+  /** Why: `Unavailable`, with libp2p's error as its cause. */
   readonly error: ConnectError;
 }
 
@@ -58,6 +60,7 @@ export interface DialFailedDetail {
 export interface PeerSetDetail {
   /** The method's protocol id. */
   readonly protocol: string;
+  /** The peer's id. */
   readonly peer: string;
 }
 
@@ -101,7 +104,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     this.#budget = new RetryBudget(retry.budgetMaxTokens, retry.budgetTokenRatio);
   }
 
-  /** Re-dispatches a discovered set's changes as `peer:added` / `peer:removed`. */
+  /** Re-dispatches a discovered set's changes as `peer:added` / `peer:removed`. @internal */
   peerSetChanged(protocol: string, peer: string, added: boolean): void {
     this.safeDispatchEvent(added ? "peer:added" : "peer:removed", { detail: { protocol, peer } });
   }
@@ -111,7 +114,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     return this.#source.channels().map((channel) => channel.stats());
   }
 
-  /** Runs a unary call, attempt by attempt. */
+  /** Runs a unary call, attempt by attempt (the transport's; not for applications). @internal */
   unary<I extends DescMessage, O extends DescMessage>(
     protocol: string,
     req: UnaryRequest<I, O>,
@@ -179,7 +182,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     }
   }
 
-  /** Runs a streaming call; only an attempt whose request never left is retried. */
+  /** Runs a streaming call; only an attempt whose request never left is retried. @internal */
   async stream<I extends DescMessage, O extends DescMessage>(
     protocol: string,
     req: StreamRequest<I, O>,
