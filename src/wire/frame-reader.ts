@@ -178,6 +178,19 @@ export class FrameReader {
   };
 
   readonly #onClose = (event: StreamCloseEvent): void => {
+    const status = this.#stream.status;
+    if (status === "reset" || status === "aborted") {
+      // Reported as a reset whatever the cause (a ping timeout of the
+      // connection monitor is a TimeoutError, which is no deadline of the
+      // call's), with the cause kept for whoever reads it.
+      const cause = event.error instanceof Error ? event.error : undefined;
+      const reset = new StreamResetError(
+        `stream ${status} before its end was read${cause === undefined ? "" : `: ${cause.message}`}`,
+      );
+      reset.cause = cause;
+      this.#fail(reset);
+      return;
+    }
     if (event.error !== undefined) {
       // Some transports pass an Event rather than an Error.
       const error =
