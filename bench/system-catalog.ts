@@ -32,28 +32,28 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     id: "p2prpc-tcp",
     label: "p2prpc TCP",
     description: "p2prpc over libp2p TCP + Noise + Yamux (createRpcNode, createLibp2pTransport)",
-    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
     tls: false,
   },
   "p2prpc-quic": {
     id: "p2prpc-quic",
     label: "p2prpc QUIC",
     description: "p2prpc over libp2p QUIC (@chainsafe/libp2p-quic)",
-    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
     tls: false,
   },
   "grpc-js": {
     id: "grpc-js",
     label: "grpc-js h2c",
     description: "@grpc/grpc-js client and server, plaintext HTTP/2, @grpc/proto-loader",
-    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
     tls: false,
   },
   "grpc-js-tls": {
     id: "grpc-js-tls",
     label: "grpc-js TLS",
     description: "@grpc/grpc-js over HTTP/2 + TLS (self-signed P-256 certificate made per run)",
-    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
     tls: true,
   },
   "connect-node": {
@@ -61,7 +61,7 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     label: "connect-node",
     description:
       "@connectrpc/connect-node, gRPC protocol over plaintext HTTP/2 (createGrpcTransport, connectNodeAdapter)",
-    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i"],
+    workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
     tls: false,
   },
   "libp2p-new-stream": {

@@ -1,5 +1,5 @@
 /** The workloads, named by their letter in the benchmark issue. */
-export const WORKLOAD_IDS = ["a", "b", "c", "d", "e", "f", "g", "h", "i"] as const;
+export const WORKLOAD_IDS = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] as const;
 
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 
@@ -89,5 +89,13 @@ export const WORKLOADS: Readonly<Record<WorkloadId, WorkloadInfo>> = {
     primary: "mbPerSec",
     unit: "MB/s",
     higherIsBetter: true,
+  },
+  j: {
+    id: "j",
+    name: "unary during bulk",
+    chartLines: ["unary p99", "during bulk"],
+    primary: "p99Factor",
+    unit: "× idle p99",
+    higherIsBetter: false,
   },
 };

@@ -14,7 +14,7 @@ import { SystemSession } from "./system-session.ts";
  * state 1,000 streams leave behind must not leak into (a)–(f), which share
  * one further pair of processes.
  */
-const RUN_ORDER: readonly WorkloadId[] = ["g", "h", "a", "b", "c", "d", "e", "i", "f"];
+const RUN_ORDER: readonly WorkloadId[] = ["g", "h", "a", "b", "c", "d", "e", "i", "j", "f"];
 /** Run first, each in new processes that end with it. */
 const ENDS_PROCESSES: ReadonlySet<WorkloadId> = new Set(["g", "h"]);
 
@@ -63,6 +63,8 @@ function describeMetrics(workload: WorkloadId, metrics: Metrics): string {
       return `p50 ${n("p50Ms")} ms, p99 ${n("p99Ms")} ms (${n("samples")} samples)`;
     case "g":
       return `server ${n("serverKiBPerPeer")} KiB/peer, client ${n("clientKiBPerPeer")} KiB/peer (${n("peers")} peers)`;
+    case "j":
+      return `idle p99 ${n("idleP99Ms")} ms, during bulk p50 ${n("busyP50Ms")} / p99 ${n("busyP99Ms")} ms (${n("p99Factor")}×, ${n("busyCalls")} calls), bulk ${n("mbPerSec")} MB/s`;
     case "h":
       return `open ${n("openMs")} ms, ${n("msgPerSec")} msg/s, server ${n("serverKiBPerStream")} KiB/stream`;
   }

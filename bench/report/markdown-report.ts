@@ -32,6 +32,12 @@ const THROUGHPUT: readonly Column[] = [
   { title: "(d) msg/s", workload: "d", cell: one("msgPerSec") },
   { title: "(e) MB/s", workload: "e", cell: one("mbPerSec") },
   { title: "(i) MB/s", workload: "i", cell: one("mbPerSec") },
+  {
+    title: "(j) unary p99 idle / during bulk ms",
+    workload: "j",
+    cell: pair("idleP99Ms", "busyP99Ms"),
+  },
+  { title: "(j) p99 × idle", workload: "j", cell: one("p99Factor") },
 ];
 
 const CONNECTIONS: readonly Column[] = [

@@ -5,6 +5,7 @@ import { runOpenStreams } from "./open-streams.ts";
 import { runPingPong } from "./ping-pong.ts";
 import { runServerStream } from "./server-stream.ts";
 import { runUnary } from "./unary.ts";
+import { runUnaryDuringBulk } from "./unary-during-bulk.ts";
 import type { WorkloadContext } from "./workload-context.ts";
 
 /** Runs one cell's workload in the client process. */
@@ -28,5 +29,7 @@ export function runWorkload(context: WorkloadContext, cell: CellConfig): Promise
       return runOpenStreams(context, cell);
     case "i":
       return runServerStream(context, cell, 1024 * 1024);
+    case "j":
+      return runUnaryDuringBulk(context, cell);
   }
 }
