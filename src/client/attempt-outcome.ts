@@ -10,14 +10,14 @@ const notSent = new WeakSet<Error>();
 const noResponse = new WeakSet<Error>();
 
 /** Marks `error` as the failure of an attempt whose request never reached a handler; returns it. */
-export function markNotSent<E extends Error>(error: E): E {
+export function markNeverReachedHandler<E extends Error>(error: E): E {
   notSent.add(error);
   noResponse.add(error);
   return error;
 }
 
 /** True when the attempt that failed with `error` never reached a handler: any call may run again. */
-export function isNotSent(error: unknown): boolean {
+export function neverReachedHandler(error: unknown): boolean {
   return error instanceof Error && notSent.has(error);
 }
 

@@ -40,7 +40,7 @@ import { roundRobin } from "../pool/round-robin.ts";
 import { StaticPeerSource } from "../pool/static-peer-source.ts";
 import { methodProtocol } from "../protocol-id.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
-import { runUnary } from "./run-unary.ts";
+import { interceptUnary } from "./intercept-unary.ts";
 import type { Dialer } from "./stream-opener.ts";
 
 /**
@@ -255,7 +255,7 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
       const timeout = effectiveTimeout(timeoutMs);
       const deadline = timeout === undefined ? undefined : Date.now() + timeout;
       const protocol = protocolOf(method);
-      return runUnary<I, O>({
+      return interceptUnary<I, O>({
         interceptors,
         signal,
         timeoutMs: timeout,

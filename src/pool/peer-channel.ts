@@ -11,17 +11,35 @@ import type { Connection, PeerId } from "@libp2p/interface";
 import { peerIdFromString } from "@libp2p/peer-id";
 import type { Multiaddr } from "@multiformats/multiaddr";
 import type { CallControl } from "../call-control.ts";
-import { markNotSent } from "../client/attempt-outcome.ts";
+import { markNeverReachedHandler, neverReachedHandler } from "../client/attempt-outcome.ts";
 import { CallStream } from "../client/call-stream.ts";
 import type { ClientCallOptions } from "../client/client-call-options.ts";
+import { runStreamingOnStream } from "../client/run-streaming-on-stream.ts";
+import { runUnaryOnStream } from "../client/run-unary-on-stream.ts";
 import { type Dialer, StreamOpener } from "../client/stream-opener.ts";
 import { StreamPool, type StreamPoolOptions } from "../client/stream-pool.ts";
-import { runStreamingOnStream } from "../client/streaming-call.ts";
-import { isUnanswered, runUnaryOnStream } from "../client/unary-call.ts";
 import { optimisticSelectionOf } from "../node/select-optimistically.ts";
 import type { PeerLoad } from "./balance-policy.ts";
 import type { ConnectionKeeper, KeptPeer } from "./connection-keeper.ts";
 import { LatencyWindow } from "./latency-window.ts";
+
+/** The streams a unary attempt tries, in order (see {@link PeerChannel.unary}). */
+const REUSED = 0;
+const OPTIMISTIC = 1;
+const NEGOTIATED = 2;
+
+/**
+ * Marks the error of a call on an optimistically selected stream whose
+ * protocol the remote never confirmed: no handler saw the request (the
+ * remote refused the protocol, or the stream failed before its echo came).
+ * Returns `error`.
+ */
+function markUnconfirmed(error: unknown, call: CallStream): unknown {
+  const selection = optimisticSelectionOf(call.stream);
+  return selection !== undefined && !selection.confirmed && error instanceof Error
+    ? markNeverReachedHandler(error)
+    : error;
+}
 
 /** How long a peer rests after its first failed attempt, in milliseconds; doubled per failure after. */
 const REST_FIRST_MS = 100;
@@ -118,7 +136,17 @@ export class PeerChannel implements PeerLoad {
     return this.#serviceMs;
   }
 
-  /** One attempt of a unary call on this peer. */
+  /**
+   * One attempt of a unary call on this peer. The attempt may take up to
+   * three streams, each kind once, moving on only while the call
+   * {@link neverReachedHandler}: an idle pooled stream (the server may have
+   * closed it as the call left, between calls); a new stream selected
+   * optimistically, the request following the protocol proposal without
+   * waiting for its echo (the remote may refuse the protocol); a stream
+   * negotiated in full, which reports a method the peer does not serve as
+   * `Unimplemented`. What fails on the last stream goes to the pool, which
+   * decides on retries with the same predicate.
+   */
   async unary<I extends DescMessage, O extends DescMessage>(
     protocol: string,
     req: UnaryRequest<I, O>,
@@ -128,37 +156,23 @@ export class PeerChannel implements PeerLoad {
     const options = this.#options.call;
     const release = (done: CallStream): void => this.#streams.give(protocol, done);
     const reused = this.#streams.take(protocol);
-    if (reused !== undefined) {
+    let kind = reused === undefined ? OPTIMISTIC : REUSED;
+    let call = reused ?? (await this.#open(protocol, req.signal, true));
+    for (;;) {
       try {
-        return await runUnaryOnStream(reused, req, control, deadline, options, release);
+        return await runUnaryOnStream(call, req, control, deadline, options, release);
       } catch (error) {
-        // The server closed the idle stream as the call left (shutdown, idle
-        // close): the call never ran, so it goes on a new stream.
-        if (!isUnanswered(error) || (control?.aborted ?? req.signal.aborted)) {
+        if (
+          kind === NEGOTIATED ||
+          (control?.aborted ?? req.signal.aborted) ||
+          !neverReachedHandler(markUnconfirmed(error, call))
+        ) {
           throw error;
         }
       }
+      kind++;
+      call = await this.#open(protocol, req.signal, kind === OPTIMISTIC);
     }
-    // A new stream is selected optimistically: the request follows the
-    // protocol proposal without waiting for its echo. If the remote refused
-    // it, or the stream failed before the echo came, no handler saw the
-    // request: the call runs again on a fully negotiated stream, which
-    // reports a method the peer does not serve as Unimplemented.
-    const call = await this.#open(protocol, req.signal, true);
-    try {
-      return await runUnaryOnStream(call, req, control, deadline, options, release);
-    } catch (error) {
-      const selection = optimisticSelectionOf(call.stream);
-      if (
-        selection === undefined ||
-        selection.confirmed ||
-        (control?.aborted ?? req.signal.aborted)
-      ) {
-        throw error;
-      }
-    }
-    const negotiated = await this.#open(protocol, req.signal);
-    return runUnaryOnStream(negotiated, req, control, deadline, options, release);
   }
 
   /**
@@ -294,7 +308,7 @@ export class PeerChannel implements PeerLoad {
       return new CallStream(stream, this.#options.call.readMaxBytes);
     } catch (error) {
       // Nothing of the call left this node: it may run again, here or elsewhere.
-      throw markNotSent(ConnectError.from(error));
+      throw markNeverReachedHandler(ConnectError.from(error));
     }
   }
 }

@@ -10,7 +10,7 @@ import {
 } from "@connectrpc/connect";
 import { TypedEventEmitter } from "@libp2p/interface";
 import type { CallControl } from "../call-control.ts";
-import { isNoResponse, isNotSent } from "../client/attempt-outcome.ts";
+import { isNoResponse, neverReachedHandler } from "../client/attempt-outcome.ts";
 import type { BalancePolicy } from "./balance-policy.ts";
 import type { PeerChannel, PeerStats } from "./peer-channel.ts";
 import { RetryBudget } from "./retry-budget.ts";
@@ -251,10 +251,10 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
   ): Promise<Set<PeerChannel>> {
     const connectError = ConnectError.from(error);
     this.#budget.onFailure();
-    if (isNotSent(error) && connectError.code === Code.Unavailable) {
+    if (neverReachedHandler(error) && connectError.code === Code.Unavailable) {
       this.safeDispatchEvent("dial:failed", { detail: { peer: channel.id, error: connectError } });
     }
-    const safe = isNotSent(error) || (call.idempotent && isNoResponse(error));
+    const safe = neverReachedHandler(error) || (call.idempotent && isNoResponse(error));
     if (
       call.aborted ||
       !safe ||

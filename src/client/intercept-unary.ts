@@ -16,8 +16,8 @@ import { CallControl } from "../call-control.ts";
 /** The reason a unary call's signal carries once the call ended without error. */
 const CALL_COMPLETED = new ConnectError("the call has completed", Code.Canceled);
 
-/** What {@link runUnary} needs: the request without its signal, and what runs it. */
-export interface RunUnaryOptions<I extends DescMessage, O extends DescMessage> {
+/** What {@link interceptUnary} needs: the request without its signal, and what runs it. */
+export interface InterceptUnaryOptions<I extends DescMessage, O extends DescMessage> {
   readonly interceptors: readonly Interceptor[];
   /** The caller's signal (`CallOptions.signal`). */
   readonly signal: AbortSignal | undefined;
@@ -27,7 +27,7 @@ export interface RunUnaryOptions<I extends DescMessage, O extends DescMessage> {
   };
   /**
    * Runs the call. `control` is the call's own {@link CallControl} when the
-   * request arrives as `runUnary` made it; it is undefined when an
+   * request arrives as `interceptUnary` made it; it is undefined when an
    * interceptor passed another request object, whose `signal` must then be
    * watched instead (it may be one the interceptor made).
    */
@@ -49,8 +49,8 @@ export interface RunUnaryOptions<I extends DescMessage, O extends DescMessage> {
  * when it completes. A failure while the call is aborted reports the abort's
  * reason, so cancellation and deadlines win over the transport's own error.
  */
-export function runUnary<I extends DescMessage, O extends DescMessage>(
-  options: RunUnaryOptions<I, O>,
+export function interceptUnary<I extends DescMessage, O extends DescMessage>(
+  options: InterceptUnaryOptions<I, O>,
 ): Promise<UnaryResponse<I, O>> {
   const control = new CallControl();
   const callerSignal = options.signal;
@@ -128,7 +128,11 @@ class TransportOnlyRequest<I extends DescMessage, O extends DescMessage>
   readonly message: MessageShape<I>;
   readonly #control: CallControl;
 
-  constructor(parts: RunUnaryOptions<I, O>["req"], message: MessageShape<I>, control: CallControl) {
+  constructor(
+    parts: InterceptUnaryOptions<I, O>["req"],
+    message: MessageShape<I>,
+    control: CallControl,
+  ) {
     this.service = parts.service;
     this.method = parts.method;
     this.requestMethod = parts.requestMethod;

@@ -5,27 +5,11 @@ import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
-import { markNoResponse, markNotSent } from "./attempt-outcome.ts";
+import { markNeverReachedHandler, markNoResponse } from "./attempt-outcome.ts";
 import type { CallStream } from "./call-stream.ts";
-import {
-  type ClientCallOptions,
-  encodeRequestHeader,
-  requestMessageParts,
-} from "./client-call-options.ts";
+import type { ClientCallOptions } from "./client-call-options.ts";
+import { encodeRequestHeader, requestMessageParts } from "./encode-request.ts";
 import { ResponseReader } from "./response-reader.ts";
-
-/** Errors of calls the server closed the stream on before answering. */
-const unanswered = new WeakSet<Error>();
-
-/**
- * True for the error of a call whose stream the server closed before
- * answering: it never ran the call (servers close streams only between
- * calls), so the transport may run it again on a new stream. (A marker, not a
- * subclass: `instanceof` on ConnectError subclasses matches any ConnectError.)
- */
-export function isUnanswered(error: unknown): boolean {
-  return error instanceof Error && unanswered.has(error);
-}
 
 /**
  * Runs a unary call on a negotiated stream: header, message and end-of-input
@@ -100,8 +84,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
         "the server closed the stream before the call started",
         Code.Unavailable,
       );
-      unanswered.add(notStarted);
-      throw markNotSent(notStarted);
+      throw markNeverReachedHandler(notStarted);
     }
     if (response.finished) {
       // The server ended the call with an error status: the stream is sound.

@@ -5,11 +5,8 @@ import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
 import type { CallStream } from "./call-stream.ts";
-import {
-  type ClientCallOptions,
-  encodeRequestHeader,
-  requestMessageParts,
-} from "./client-call-options.ts";
+import type { ClientCallOptions } from "./client-call-options.ts";
+import { encodeRequestHeader, requestMessageParts } from "./encode-request.ts";
 import { ResponseReader } from "./response-reader.ts";
 
 /**

@@ -16,7 +16,7 @@ import {
   EchoService,
 } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import type { CallControl } from "../../src/call-control.ts";
-import { runUnary } from "../../src/client/run-unary.ts";
+import { interceptUnary } from "../../src/client/intercept-unary.ts";
 
 type Req = UnaryRequest<typeof EchoRequestSchema, typeof EchoResponseSchema>;
 type Res = UnaryResponse<typeof EchoRequestSchema, typeof EchoResponseSchema>;
@@ -56,7 +56,7 @@ function answer(req: Req): Promise<Res> {
   });
 }
 
-describe("runUnary", () => {
+describe("interceptUnary", () => {
   it("runs interceptors outermost first and normalizes the message", async () => {
     const order: string[] = [];
     const tag =
@@ -69,7 +69,7 @@ describe("runUnary", () => {
         return res;
       };
     let seen: Req | undefined;
-    const res = await runUnary(
+    const res = await interceptUnary(
       options(
         (req) => {
           seen = req;
@@ -90,7 +90,7 @@ describe("runUnary", () => {
   }, async () => {
     const controller = new AbortController();
     let signal: AbortSignal | undefined;
-    const call = runUnary(
+    const call = interceptUnary(
       options(
         (req) => {
           signal = req.signal;
@@ -111,7 +111,7 @@ describe("runUnary", () => {
   });
 
   it("fails with DeadlineExceeded when the timeout passes first", { timeout: 5000 }, async () => {
-    const call = runUnary(
+    const call = interceptUnary(
       options(
         (req) =>
           new Promise((_, reject) => {
@@ -129,14 +129,14 @@ describe("runUnary", () => {
       throw new ConnectError("nope", Code.PermissionDenied);
     };
     await assert.rejects(
-      runUnary(options(answer, { interceptors: [throwing] })),
+      interceptUnary(options(answer, { interceptors: [throwing] })),
       (error: ConnectError) => error.code === Code.PermissionDenied,
     );
   });
 
   it("gives the transport the call's control for its own request, none for a replaced one", async () => {
     let direct: CallControl | undefined;
-    await runUnary(
+    await interceptUnary(
       options((req, control) => {
         direct = control;
         return answer(req);
@@ -149,7 +149,7 @@ describe("runUnary", () => {
     let replaced: CallControl | undefined = direct;
     let signal: AbortSignal | undefined;
     const copying: Interceptor = (next) => (req) => next({ ...req, header: new Headers() });
-    await runUnary(
+    await interceptUnary(
       options(
         (req, control) => {
           replaced = control;
@@ -166,10 +166,10 @@ describe("runUnary", () => {
   it("stops listening to the caller's signal once the call is over", async () => {
     const caller = new AbortController();
     for (let i = 0; i < 3; i++) {
-      await runUnary(options(answer, { signal: caller.signal }));
+      await interceptUnary(options(answer, { signal: caller.signal }));
     }
     await assert.rejects(
-      runUnary(options(() => Promise.reject(new Error("failed")), { signal: caller.signal })),
+      interceptUnary(options(() => Promise.reject(new Error("failed")), { signal: caller.signal })),
     );
     assert.equal(getEventListeners(caller.signal, "abort").length, 0);
   });
