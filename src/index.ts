@@ -24,6 +24,11 @@
  * console.log((await greeter.sayHello({ name: "Ada" })).message);
  * ```
  *
+ * The root export holds what an application needs: the client transport,
+ * the server, the node, the pool and the standard services. Integrators
+ * find libp2p's speed-ups for their own nodes in `p2prpc/libp2p`, and the
+ * frame codec in `p2prpc/wire`.
+ *
  * @packageDocumentation
  */
 
@@ -35,24 +40,14 @@ export type {
 } from "./client/create-libp2p-transport.ts";
 export { createLibp2pTransport } from "./client/create-libp2p-transport.ts";
 export type { Dialer } from "./client/stream-opener.ts";
-// For integrators: the wire format and defaults.
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_STREAMS_PER_METHOD,
   DEFAULT_PROTOCOL_PREFIX,
-  WIRE_VERSION,
 } from "./constants.ts";
-export { batchWindowUpdates } from "./node/batch-window-updates.ts";
-export { cachedKeyCrypto } from "./node/cached-key-crypto.ts";
-export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
 export type { RpcNodeOptions, RpcNodeServices } from "./node/create-rpc-node.ts";
 export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
 export { loadPrivateKey } from "./node/load-private-key.ts";
-export { optimisticSelect } from "./node/optimistic-select.ts";
-export { optimisticSelectTransport } from "./node/optimistic-select-transport.ts";
-export { quicReadBackpressure } from "./node/quic-read-backpressure.ts";
-export type { OptimisticSelection } from "./node/select-optimistically.ts";
-export { optimisticSelectionOf } from "./node/select-optimistically.ts";
 export type { BalancePolicy, PeerLoad } from "./pool/balance-policy.ts";
 export type {
   ConnectionKeeperComponents,
@@ -85,9 +80,7 @@ export { methodProtocol } from "./protocol-id.ts";
 export type { RemotePeer } from "./server/remote-peer.ts";
 export { getRemotePeer, remotePeerKey } from "./server/remote-peer.ts";
 export type { RpcServerComponents, RpcServerInit } from "./server/rpc-server.ts";
-// For users: serve, call, and set up a node.
 export { RpcServer, rpcServer } from "./server/rpc-server.ts";
-// Standard services: health, reflection, and a reflection client.
 export type { ReflectionCallOptions } from "./services/fetch-descriptors.ts";
 export { fetchDescriptors, listServices } from "./services/fetch-descriptors.ts";
 export type { HealthService, HealthServiceOptions } from "./services/health-service.ts";
@@ -95,7 +88,3 @@ export { createHealthService, ServingStatus } from "./services/health-service.ts
 export type { ReflectionService, ReflectionServiceOptions } from "./services/reflection-service.ts";
 export { createReflectionService } from "./services/reflection-service.ts";
 export { toConnectError } from "./to-connect-error.ts";
-export { encodeFrame } from "./wire/encode-frame.ts";
-export type { DecodedItem, Frame } from "./wire/frame-decoder.ts";
-export { FrameDecoder, FramingError } from "./wire/frame-decoder.ts";
-export { FrameType } from "./wire/frame-type.ts";

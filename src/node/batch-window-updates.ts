@@ -44,7 +44,7 @@ interface StreamBuilder {
  * ```ts
  * import { yamux } from "@libp2p/yamux";
  * import { createLibp2p } from "libp2p";
- * import { batchWindowUpdates } from "p2prpc";
+ * import { batchWindowUpdates } from "p2prpc/libp2p";
  *
  * const node = await createLibp2p({
  *   streamMuxers: [batchWindowUpdates(yamux())],

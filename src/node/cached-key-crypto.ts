@@ -63,7 +63,7 @@ function secretKey(k: Uint8Array): KeyObject {
  * @example
  * ```ts
  * import { noise } from "@libp2p/noise";
- * import { cachedKeyCrypto, corkTcpWrites } from "p2prpc";
+ * import { cachedKeyCrypto, corkTcpWrites } from "p2prpc/libp2p";
  *
  * const encrypter = corkTcpWrites(noise({ crypto: cachedKeyCrypto }));
  * ```

@@ -38,7 +38,7 @@ type SendData = (data: unknown) => { sentBytes: number; canSendMore: boolean };
  * ```ts
  * import { noise } from "@libp2p/noise";
  * import { createLibp2p } from "libp2p";
- * import { corkTcpWrites } from "p2prpc";
+ * import { corkTcpWrites } from "p2prpc/libp2p";
  *
  * const node = await createLibp2p({
  *   connectionEncrypters: [corkTcpWrites(noise())],

@@ -14,7 +14,7 @@ import { withOptimisticSelect } from "./optimistic-select.ts";
  * ```ts
  * import { quic } from "@chainsafe/libp2p-quic";
  * import { createLibp2p } from "libp2p";
- * import { optimisticSelectTransport } from "p2prpc";
+ * import { optimisticSelectTransport } from "p2prpc/libp2p";
  *
  * const node = await createLibp2p({ transports: [optimisticSelectTransport(quic())] });
  * ```

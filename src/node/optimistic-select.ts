@@ -25,7 +25,7 @@ type NewStreamMuxerOptions = CreateStreamOptions & { negotiateFully?: boolean };
  * ```ts
  * import { yamux } from "@libp2p/yamux";
  * import { createLibp2p } from "libp2p";
- * import { optimisticSelect } from "p2prpc";
+ * import { optimisticSelect } from "p2prpc/libp2p";
  *
  * const node = await createLibp2p({
  *   streamMuxers: [optimisticSelect(yamux())],

@@ -69,7 +69,7 @@ function quicInitOf(factory: StreamMuxerFactory): QuicMuxerFactoryInit | undefin
  * ```ts
  * import { quic } from "@chainsafe/libp2p-quic";
  * import { createLibp2p } from "libp2p";
- * import { quicReadBackpressure } from "p2prpc";
+ * import { quicReadBackpressure } from "p2prpc/libp2p";
  *
  * const node = await createLibp2p({ transports: [quicReadBackpressure(quic())] });
  * ```

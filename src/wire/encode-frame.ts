@@ -11,7 +11,7 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { encodeFrame, FrameType } from "p2prpc";
+ * import { encodeFrame, FrameType } from "p2prpc/wire";
  *
  * encodeFrame(FrameType.Message, new Uint8Array([0x0a, 0x01, 0x41]));
  * // Uint8Array [0x04, 0x03, 0x0a, 0x01, 0x41]

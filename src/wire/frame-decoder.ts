@@ -39,7 +39,7 @@ export class FramingError extends Error {
  *
  * @example
  * ```ts
- * import { FrameDecoder } from "p2prpc";
+ * import { FrameDecoder } from "p2prpc/wire";
  *
  * const decoder = new FrameDecoder(4 * 1024 * 1024 + 1);
  * for (const item of decoder.push(chunk)) {

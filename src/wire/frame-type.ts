@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { encodeFrame, FrameType } from "p2prpc";
+ * import { encodeFrame, FrameType } from "p2prpc/wire";
  *
  * encodeFrame(FrameType.EndOfInput); // Uint8Array [0x01, 0x04]
  * ```

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import { methodProtocol, optimisticSelectionOf } from "../../src/index.ts";
+import { methodProtocol } from "../../src/index.ts";
+import { optimisticSelectionOf } from "../../src/libp2p.ts";
 import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
 import { codeOf, waitFor } from "../helpers/wait-for.ts";
 

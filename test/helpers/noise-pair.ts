@@ -4,7 +4,7 @@ import { defaultLogger } from "@libp2p/logger";
 import { noise } from "@libp2p/noise";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddrConnectionPair } from "@libp2p/utils";
-import { cachedKeyCrypto } from "../../src/index.ts";
+import { cachedKeyCrypto } from "../../src/libp2p.ts";
 
 /** A Noise encrypter factory as libp2p takes it. */
 export type EncrypterFactory = (components: never) => ConnectionEncrypter;

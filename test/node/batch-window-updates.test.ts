@@ -5,7 +5,7 @@ import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
 import { Uint8ArrayList } from "uint8arraylist";
 import { describe, it } from "vitest";
-import { batchWindowUpdates } from "../../src/index.ts";
+import { batchWindowUpdates } from "../../src/libp2p.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
 
 const WINDOW_UPDATE = 1;

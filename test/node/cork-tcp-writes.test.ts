@@ -4,7 +4,7 @@ import { createServer, type Server, Socket } from "node:net";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { corkTcpWrites } from "../../src/index.ts";
+import { corkTcpWrites } from "../../src/libp2p.ts";
 
 interface SendResult {
   sentBytes: number;

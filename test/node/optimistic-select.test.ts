@@ -6,7 +6,8 @@ import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
 import { Uint8ArrayList } from "uint8arraylist";
 import { afterAll, beforeAll, describe, it } from "vitest";
-import { createRpcNode, optimisticSelect, optimisticSelectionOf } from "../../src/index.ts";
+import { createRpcNode } from "../../src/index.ts";
+import { optimisticSelect, optimisticSelectionOf } from "../../src/libp2p.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
 import { listenFor, TRANSPORTS } from "../helpers/start-pair.ts";
 

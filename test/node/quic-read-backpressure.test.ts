@@ -3,7 +3,7 @@ import { quic } from "@chainsafe/libp2p-quic";
 import type { Libp2p, Stream, StreamMuxerFactory, Transport } from "@libp2p/interface";
 import { createLibp2p } from "libp2p";
 import { afterEach, describe, it } from "vitest";
-import { quicReadBackpressure } from "../../src/index.ts";
+import { quicReadBackpressure } from "../../src/libp2p.ts";
 import { withQuicReadBackpressure } from "../../src/node/quic-read-backpressure.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
