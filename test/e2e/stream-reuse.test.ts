@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { Code } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import { methodProtocol } from "../../src/index.ts";
+import { createLibp2pTransport, methodProtocol } from "../../src/index.ts";
 import { optimisticSelectionOf } from "../../src/libp2p.ts";
-import { type Pair, startPair, TRANSPORTS } from "../helpers/start-pair.ts";
+import { type Pair, startPair, TEST_CALL_TIMEOUT_MS, TRANSPORTS } from "../helpers/start-pair.ts";
 import { codeOf, waitFor } from "../helpers/wait-for.ts";
 
 const UNARY = methodProtocol(EchoService.method.unary);
@@ -58,6 +58,38 @@ for (const kind of TRANSPORTS) {
         assert.ok(serverStream !== undefined);
         assert.equal(optimisticSelectionOf(serverStream), undefined);
         assert.equal(fresh.serverStreamIds(UNARY).length, 1);
+      } finally {
+        await fresh.stop();
+      }
+    });
+
+    it("a unary call whose pooled stream the server closed as it left runs again on a new stream, not as a pool retry", async () => {
+      const fresh = await startPair(kind);
+      try {
+        const transport = createLibp2pTransport({
+          libp2p: fresh.client,
+          peer: fresh.server.getMultiaddrs(),
+          defaultTimeoutMs: TEST_CALL_TIMEOUT_MS,
+        });
+        let retried = 0;
+        transport.pool.addEventListener("call:retried", () => retried++);
+        const echo = createClient(EchoService, transport);
+        assert.equal((await echo.unary({ text: "first" })).text, "first");
+        const [before] = fresh.serverStreamIds(UNARY);
+        assert.ok(before !== undefined);
+        // The server closes the idle stream; the client takes it from its pool
+        // in the same turn, before the close arrives.
+        for (const connection of fresh.server.getConnections(fresh.client.peerId)) {
+          for (const stream of connection.streams) {
+            if (stream.protocol === UNARY) {
+              void stream.close().catch(() => {});
+            }
+          }
+        }
+        assert.equal((await echo.unary({ text: "second" })).text, "second");
+        assert.equal(retried, 0, "the pool saw no failed attempt");
+        await waitFor(() => !fresh.serverStreamIds(UNARY).includes(before));
+        assert.equal(fresh.serverStreamIds(UNARY).length, 1, "the call ran on one new stream");
       } finally {
         await fresh.stop();
       }
