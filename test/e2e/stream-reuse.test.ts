@@ -88,7 +88,10 @@ for (const kind of TRANSPORTS) {
         }
         assert.equal((await echo.unary({ text: "second" })).text, "second");
         assert.equal(retried, 0, "the pool saw no failed attempt");
-        await waitFor(() => !fresh.serverStreamIds(UNARY).includes(before));
+        await waitFor(
+          () => !fresh.serverStreamIds(UNARY).includes(before),
+          "the closed stream gone from the server",
+        );
         assert.equal(fresh.serverStreamIds(UNARY).length, 1, "the call ran on one new stream");
       } finally {
         await fresh.stop();
