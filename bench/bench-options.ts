@@ -1,4 +1,4 @@
-import { SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
+import { DEFAULT_SYSTEM_IDS, SYSTEM_IDS, type SystemId } from "./system-catalog.ts";
 import { WORKLOAD_IDS, type WorkloadId } from "./workload-catalog.ts";
 
 /** What one `npm run bench` does, from its command line. */
@@ -19,10 +19,13 @@ export interface BenchOptions {
   readonly messagesPerStream: number;
   /** (f): most samples per cell (each is a new connection). */
   readonly maxConnectSamples: number;
+  /** `--baseline=<git ref>`: p2prpc at that commit runs too, as `p2prpc-tcp-baseline`. */
+  readonly baseline: string | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only=<system,…>] [--workloads=<a,b,…>]
                         [--rounds=N] [--duration=<ms>] [--warmup=<ms>]
+                        [--baseline=<git ref>]  (also runs p2prpc TCP at that commit)
 systems:   ${SYSTEM_IDS.join(", ")}
 workloads: ${WORKLOAD_IDS.join(", ")}`;
 
@@ -56,12 +59,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     rounds: quick ? 1 : 3,
     warmupMs: quick ? 100 : 500,
     durationMs: quick ? 300 : 2000,
-    systems: SYSTEM_IDS,
+    systems: DEFAULT_SYSTEM_IDS,
     workloads: WORKLOAD_IDS,
     peers: quick ? 20 : 1000,
     streams: quick ? 100 : 1000,
     messagesPerStream: quick ? 20 : 100,
     maxConnectSamples: quick ? 20 : 300,
+    baseline: undefined,
   };
   for (const arg of argv) {
     const [name, value = ""] = arg.split("=", 2) as [string, string?];
@@ -80,12 +84,26 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
       case "--duration":
         options = { ...options, durationMs: parseNumber(value, "--duration", 10) };
         break;
+      case "--baseline":
+        if (value === "") {
+          throw new Error("--baseline needs a git ref, e.g. --baseline=main~3");
+        }
+        options = { ...options, baseline: value };
+        break;
       case "--warmup":
         options = { ...options, warmupMs: parseNumber(value, "--warmup", 0) };
         break;
       default:
         throw new Error(`unknown argument "${arg}"`);
     }
+  }
+  const baselineSystem: SystemId = "p2prpc-tcp-baseline";
+  if (options.baseline === undefined && options.systems.includes(baselineSystem)) {
+    throw new Error(`${baselineSystem} runs only with --baseline=<git ref>`);
+  }
+  if (options.baseline !== undefined && !options.systems.includes(baselineSystem)) {
+    const chosen = new Set([...options.systems, baselineSystem]);
+    options = { ...options, systems: SYSTEM_IDS.filter((id) => chosen.has(id)) };
   }
   if (options.systems.length === 0 || options.workloads.length === 0) {
     throw new Error("nothing to run: --only and --workloads left no system or workload");

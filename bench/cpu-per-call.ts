@@ -26,6 +26,9 @@
  * `--server-process` runs the server in a process of its own (the harness's
  * server process) and counts, and profiles, the client alone: which side
  * costs what, e.g. the client that limits (e).
+ * `--baseline=<git ref>` makes `p2prpc-tcp-baseline` p2prpc TCP as of that
+ * commit (see `extractBaseline`): `unary 4 p2prpc-tcp,p2prpc-tcp-baseline 5`
+ * then measures a change against it, alternated.
  */
 
 import { writeFileSync } from "node:fs";
@@ -33,6 +36,7 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { alternateCpuPerCall, formatMicros, unitOf } from "./alternate-cpu-per-call.ts";
+import { extractBaseline } from "./orchestrator/extract-baseline.ts";
 import { startServerProcess } from "./orchestrator/system-session.ts";
 import { type CpuProfile, formatProfileSummary, summarizeProfile } from "./profile-summary.ts";
 import { median } from "./stats.ts";
@@ -48,13 +52,20 @@ const STREAM_PAYLOAD_BYTES: Readonly<Record<string, number>> = {
   "server-stream": 32,
   bulk: 64 * 1024,
 };
-const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1] [--profile] [--server-process]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
+const USAGE = `usage: node bench/cpu-per-call.ts [${MODES.join("|")}] [windows ≥ 1] [system[,system…]] [rounds ≥ 1] [--profile] [--server-process] [--baseline=<git ref>]; systems: ${PLAIN_SYSTEMS.join(", ")}`;
 /** Sampling interval of `--profile`, µs. */
 const PROFILE_INTERVAL_MICROS = 100;
 const FLAGS = ["--profile", "--server-process"];
 const profile = process.argv.includes("--profile");
 const serverProcess = process.argv.includes("--server-process");
-const args = process.argv.slice(2).filter((arg) => !FLAGS.includes(arg));
+const baselineRef = process.argv.find((arg) => arg.startsWith("--baseline="))?.slice(11);
+if (baselineRef !== undefined) {
+  const root = new URL("..", import.meta.url).pathname;
+  process.env.P2PRPC_BENCH_BASELINE_DIR = (await extractBaseline(root, baselineRef)).dir;
+}
+const args = process.argv
+  .slice(2)
+  .filter((arg) => !FLAGS.includes(arg) && !arg.startsWith("--baseline="));
 const mode = args[0] ?? "unary";
 const windows = Number(args[1] ?? 3);
 const systemIds = (args[2] ?? "p2prpc-tcp").split(",") as SystemId[];

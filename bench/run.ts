@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BenchOptions, parseBenchOptions, USAGE } from "./bench-options.ts";
 import type { TlsMaterial } from "./ipc-messages.ts";
+import { extractBaseline } from "./orchestrator/extract-baseline.ts";
 import { runRounds } from "./orchestrator/run-rounds.ts";
 import { createSelfSignedCert } from "./orchestrator/self-signed-cert.ts";
 import {
@@ -19,7 +20,7 @@ import { renderMarkdownReport } from "./report/markdown-report.ts";
 import { ResultTable } from "./report/summarize-cells.ts";
 import { renderSvgChart } from "./report/svg-chart.ts";
 import { CONTEXT_SPECS, evaluateTargets } from "./report/targets.ts";
-import { SYSTEM_IDS, SYSTEMS } from "./system-catalog.ts";
+import { DEFAULT_SYSTEM_IDS, SYSTEMS } from "./system-catalog.ts";
 import { WORKLOAD_IDS } from "./workload-catalog.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -52,6 +53,17 @@ if (compileCache.directory !== undefined) {
   process.env.NODE_COMPILE_CACHE = compileCache.directory;
 }
 
+// The baseline's code is extracted once, here; its processes import it from there.
+const baseline =
+  options.baseline === undefined ? undefined : await extractBaseline(ROOT, options.baseline);
+if (baseline !== undefined) {
+  process.env.P2PRPC_BENCH_BASELINE_DIR = baseline.dir;
+}
+const baselineLine =
+  baseline === undefined
+    ? ""
+    : ` Baseline ("p2prpc TCP, baseline"): ${baseline.ref} = ${baseline.commit.slice(0, 7)}.`;
+
 const started = performance.now();
 const busyAtStart = await measureMachineBusy();
 if (busyAtStart > 20) {
@@ -64,11 +76,12 @@ const environment = describeEnvironment(ROOT);
 const complete =
   !options.quick &&
   options.rounds >= 3 &&
-  options.systems.length === SYSTEM_IDS.length &&
+  options.baseline === undefined &&
+  options.systems.length === DEFAULT_SYSTEM_IDS.length &&
   options.workloads.length === WORKLOAD_IDS.length;
 console.log(
   `p2prpc bench (${options.quick ? "quick" : "full"}): ${options.systems.length} systems × workloads ${options.workloads.join(",")}, ` +
-    `${options.rounds} round(s), ${options.durationMs} ms per cell\n${environmentLine(environment)}\n`,
+    `${options.rounds} round(s), ${options.durationMs} ms per cell\n${environmentLine(environment)}${baselineLine}\n`,
 );
 
 let tls: TlsMaterial | undefined;
@@ -87,7 +100,7 @@ const markdown = renderMarkdownReport({
   table,
   targets,
   context,
-  environment: environmentLine(environment),
+  environment: `${environmentLine(environment)}${baselineLine}`,
   records,
 });
 const svg = renderSvgChart(table, options.systems, options.workloads, title);

@@ -3,6 +3,7 @@ import type { WorkloadId } from "./workload-catalog.ts";
 /** The systems the benchmark compares, in the order each round runs them. */
 export const SYSTEM_IDS = [
   "p2prpc-tcp",
+  "p2prpc-tcp-baseline",
   "p2prpc-quic",
   "grpc-js",
   "grpc-js-tls",
@@ -14,6 +15,14 @@ export const SYSTEM_IDS = [
 ] as const;
 
 export type SystemId = (typeof SYSTEM_IDS)[number];
+
+/**
+ * The systems a run compares unless `--only` says otherwise: all but the
+ * baseline, which runs only with `--baseline=<git ref>`.
+ */
+export const DEFAULT_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter(
+  (id) => id !== "p2prpc-tcp-baseline",
+);
 
 export interface SystemInfo {
   readonly id: SystemId;
@@ -33,6 +42,14 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     label: "p2prpc TCP",
     description: "p2prpc over libp2p TCP + Noise + Yamux (createRpcNode, createLibp2pTransport)",
     workloads: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"],
+    tls: false,
+  },
+  "p2prpc-tcp-baseline": {
+    id: "p2prpc-tcp-baseline",
+    label: "p2prpc TCP, baseline",
+    description:
+      "p2prpc TCP as of the commit given with --baseline=<git ref> (its src/ and gen/, with today's dependencies), to measure a change in the same run",
+    workloads: ["a", "b", "c", "d", "e", "i", "j"],
     tls: false,
   },
   "p2prpc-quic": {

@@ -1,4 +1,7 @@
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { SystemId } from "../system-catalog.ts";
+import type { P2prpcApi } from "./p2prpc.ts";
 import type { SystemModule } from "./system-module.ts";
 
 /** Imports only the system asked for, so each process loads one stack. */
@@ -6,6 +9,8 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
   switch (id) {
     case "p2prpc-tcp":
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp");
+    case "p2prpc-tcp-baseline":
+      return (await import("./p2prpc.ts")).p2prpcSystem("tcp", await importBaseline());
     case "p2prpc-quic":
       return (await import("./p2prpc.ts")).p2prpcSystem("quic");
     case "grpc-js":
@@ -23,4 +28,13 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
     case "net":
       return (await import("./node-net.ts")).nodeNetSystem();
   }
+}
+
+/** The baseline commit's p2prpc, extracted by the orchestrator (see `extractBaseline`). */
+async function importBaseline(): Promise<P2prpcApi> {
+  const dir = process.env.P2PRPC_BENCH_BASELINE_DIR;
+  if (dir === undefined) {
+    throw new Error("p2prpc-tcp-baseline needs --baseline=<git ref>");
+  }
+  return (await import(pathToFileURL(join(dir, "src", "index.ts")).href)) as P2prpcApi;
 }

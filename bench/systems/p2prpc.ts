@@ -1,6 +1,6 @@
 import { createClient } from "@connectrpc/connect";
 import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
-import { createLibp2pTransport, createRpcNode, rpcServer } from "../../src/index.ts";
+import * as p2prpc from "../../src/index.ts";
 import { benchServiceImpl } from "./bench-service-impl.ts";
 import { connectBenchClient } from "./connect-bench-client.ts";
 import { libp2pServerInfo } from "./libp2p-server-info.ts";
@@ -12,8 +12,21 @@ const LISTEN = {
   quic: "/ip4/127.0.0.1/udp/0/quic-v1",
 } as const;
 
-/** p2prpc through its public API only: createRpcNode + rpcServer, createLibp2pTransport. */
-export function p2prpcSystem(transport: keyof typeof LISTEN): SystemModule {
+/** The part of p2prpc's public API the benchmark uses. */
+export type P2prpcApi = Pick<
+  typeof p2prpc,
+  "createLibp2pTransport" | "createRpcNode" | "rpcServer"
+>;
+
+/**
+ * p2prpc through its public API only: createRpcNode + rpcServer,
+ * createLibp2pTransport; `api` is today's, or a baseline commit's.
+ */
+export function p2prpcSystem(
+  transport: keyof typeof LISTEN,
+  api: P2prpcApi = p2prpc,
+): SystemModule {
+  const { createLibp2pTransport, createRpcNode, rpcServer } = api;
   return {
     async startServer(context) {
       const node = await createRpcNode({
