@@ -17,30 +17,19 @@ import {
 } from "@connectrpc/connect";
 import { runStreamingCall } from "@connectrpc/connect/protocol";
 import type { PeerId } from "@libp2p/interface";
-import { peerIdFromString } from "@libp2p/peer-id";
-import { isMultiaddr, type Multiaddr, multiaddr } from "@multiformats/multiaddr";
-import {
-  DEFAULT_DIAL_TIMEOUT_MS,
-  DEFAULT_IDLE_STREAM_TIMEOUT_MS,
-  DEFAULT_MAX_IDLE_STREAMS,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_MAX_STREAMS_PER_METHOD,
-  MAX_TIMEOUT_MS,
-} from "../constants.ts";
+import { isMultiaddr, type Multiaddr } from "@multiformats/multiaddr";
+import { MAX_TIMEOUT_MS } from "../constants.ts";
 import type { BalancePolicy } from "../pool/balance-policy.ts";
 import { ConnectionKeeper } from "../pool/connection-keeper.ts";
 import { DiscoveredPeerSource } from "../pool/discovered-peer-source.ts";
 import { DiscoveredPeers, type DiscoveryNode } from "../pool/discovered-peers.ts";
-import { leastLoaded } from "../pool/least-loaded.ts";
 import { PeerChannel, type PeerChannelOptions } from "../pool/peer-channel.ts";
 import { PeerPool } from "../pool/peer-pool.ts";
-import { pickFirst } from "../pool/pick-first.ts";
-import { type RetryOptions, resolveRetryOptions } from "../pool/retry-options.ts";
-import { roundRobin } from "../pool/round-robin.ts";
+import type { RetryOptions } from "../pool/retry-options.ts";
 import { StaticPeerSource } from "../pool/static-peer-source.ts";
 import { methodProtocol } from "../protocol-id.ts";
-import type { ClientCallOptions } from "./client-call-options.ts";
 import { interceptUnary } from "./intercept-unary.ts";
+import { resolveTransportOptions } from "./resolve-transport-options.ts";
 import type { Dialer } from "./stream-opener.ts";
 
 /**
@@ -192,54 +181,50 @@ export interface Libp2pTransportCommonOptions {
  * ```
  */
 export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTransport {
-  const callOptions: ClientCallOptions = {
-    readMaxBytes: options.readMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    writeMaxBytes: options.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-    binaryOptions: options.binaryOptions,
-  };
+  const resolved = resolveTransportOptions(options);
+  const { libp2p, peers, interceptors, defaultTimeoutMs } = resolved;
   const channelOptions: PeerChannelOptions = {
-    call: callOptions,
-    streams: {
-      maxIdle: options.maxIdleStreams ?? DEFAULT_MAX_IDLE_STREAMS,
-      idleTimeoutMs: options.idleStreamTimeoutMs ?? DEFAULT_IDLE_STREAM_TIMEOUT_MS,
-    },
-    maxOutboundStreams: options.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
-    dialTimeoutMs: options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS,
-    keeper: keeperOf(options.libp2p),
+    call: resolved.call,
+    streams: resolved.streams,
+    maxOutboundStreams: resolved.maxOutboundStreams,
+    dialTimeoutMs: resolved.dialTimeoutMs,
+    keeper: keeperOf(libp2p),
   };
   const discovered =
-    options.discover === true ? new DiscoveredPeers(discoveryNodeOf(options.libp2p)) : undefined;
+    peers.kind === "discover" ? new DiscoveredPeers(discoveryNodeOf(libp2p)) : undefined;
   const pool = new PeerPool(
-    discovered !== undefined
+    discovered !== undefined && peers.kind === "discover"
       ? new DiscoveredPeerSource(
           discovered,
-          (peer) => new PeerChannel(peer.toString(), options.libp2p, peer, channelOptions),
-          options.waitForReady ?? false,
+          (peer) => new PeerChannel(peer.toString(), libp2p, peer, channelOptions),
+          peers.waitForReady,
         )
       : new StaticPeerSource(
-          targetsOf(options).map(
-            (target) => new PeerChannel(targetId(target), options.libp2p, target, channelOptions),
+          (peers.kind === "static" ? peers.targets : []).map(
+            (target) => new PeerChannel(targetId(target), libp2p, target, channelOptions),
           ),
         ),
-    balancePolicyOf(options.balance),
-    resolveRetryOptions(options.retry === false ? { maxAttempts: 1 } : options.retry),
+    resolved.balance,
+    resolved.retry,
   );
   if (discovered !== undefined) {
     discovered.onChange = ({ protocol, peer, added }) => pool.peerSetChanged(protocol, peer, added);
   }
-  const interceptors = options.interceptors ?? [];
+  const protocolOptions = { protocolPrefix: resolved.protocolPrefix };
   const protocols = new Map<DescMethod, string>();
   const protocolOf = (method: DescMethod): string => {
     let protocol = protocols.get(method);
     if (protocol === undefined) {
-      protocol = methodProtocol(method, options);
+      protocol = methodProtocol(method, protocolOptions);
       protocols.set(method, protocol);
     }
     return protocol;
   };
   const effectiveTimeout = (timeoutMs: number | undefined): number | undefined => {
-    const value = timeoutMs ?? options.defaultTimeoutMs;
-    return value === undefined || value <= 0 ? undefined : Math.min(value, MAX_TIMEOUT_MS);
+    if (timeoutMs === undefined) {
+      return defaultTimeoutMs;
+    }
+    return timeoutMs <= 0 ? undefined : Math.min(timeoutMs, MAX_TIMEOUT_MS);
   };
 
   return {
@@ -316,26 +301,6 @@ export interface Libp2pTransport extends Transport {
   readonly pool: PeerPool;
 }
 
-function targetsOf(options: Libp2pTransportOptions): Array<PeerId | Multiaddr | Multiaddr[]> {
-  const { peer, peers } = options;
-  if ((peer === undefined) === (peers === undefined)) {
-    throw new TypeError(
-      "createLibp2pTransport needs exactly one of `peer`, `peers` and `discover`",
-    );
-  }
-  const targets = (peers ?? [peer as PeerTarget]).map((target) =>
-    typeof target !== "string"
-      ? target
-      : target.startsWith("/")
-        ? multiaddr(target)
-        : peerIdFromString(target),
-  );
-  if (targets.length === 0) {
-    throw new TypeError("createLibp2pTransport's `peers` is empty");
-  }
-  return targets;
-}
-
 /** The id a target is known by in stats and events: its PeerId when it names one. */
 function targetId(target: PeerId | Multiaddr | Multiaddr[]): string {
   if (Array.isArray(target)) {
@@ -349,19 +314,6 @@ function targetId(target: PeerId | Multiaddr | Multiaddr[]): string {
     );
   }
   return target.toString();
-}
-
-function balancePolicyOf(balance: Libp2pTransportOptions["balance"]): BalancePolicy {
-  switch (balance ?? "pick-first") {
-    case "pick-first":
-      return pickFirst();
-    case "round-robin":
-      return roundRobin();
-    case "least-loaded":
-      return leastLoaded();
-    default:
-      return balance as BalancePolicy;
-  }
 }
 
 /** The node's `connectionKeeper` service, when it has one (`createRpcNode` adds it). */
