@@ -48,11 +48,11 @@ export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
 export type { RpcNodeOptions, RpcNodeServices } from "./node/create-rpc-node.ts";
 export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
 export { loadPrivateKey } from "./node/load-private-key.ts";
-export { optimisticSelect } from "./node/optimistic-select.ts";
+export { optimisticSelect } from "./node/optimistic-select-muxer.ts";
+export type { OptimisticSelection } from "./node/optimistic-select-stream.ts";
+export { optimisticSelectionOf } from "./node/optimistic-select-stream.ts";
 export { optimisticSelectTransport } from "./node/optimistic-select-transport.ts";
 export { quicReadBackpressure } from "./node/quic-read-backpressure.ts";
-export type { OptimisticSelection } from "./node/select-optimistically.ts";
-export { optimisticSelectionOf } from "./node/select-optimistically.ts";
 export type { BalancePolicy, PeerLoad } from "./pool/balance-policy.ts";
 export type {
   ConnectionKeeperComponents,

@@ -21,7 +21,7 @@ import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { type ClosableDatastore, datastoreLifecycle, openDataDir } from "./open-data-dir.ts";
-import { optimisticSelect } from "./optimistic-select.ts";
+import { optimisticSelect } from "./optimistic-select-muxer.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";

@@ -1,6 +1,6 @@
 import type { Transport } from "@libp2p/interface";
 import { onTransportMuxers } from "./on-transport-muxers.ts";
-import { withOptimisticSelect } from "./optimistic-select.ts";
+import { withOptimisticSelect } from "./optimistic-select-muxer.ts";
 
 /**
  * `optimisticSelect` for a transport that brings its own multiplexing

@@ -1,6 +1,6 @@
 import type { CreateStreamOptions, Stream, StreamMuxerFactory } from "@libp2p/interface";
 import { onStreamMuxer } from "./on-stream-muxer.ts";
-import { selectOptimistically } from "./select-optimistically.ts";
+import { selectOptimistically } from "./optimistic-select-stream.ts";
 
 /** What `Connection.newStream` passes on to the muxer: its own options, `negotiateFully` among them. */
 type NewStreamMuxerOptions = CreateStreamOptions & { negotiateFully?: boolean };
