@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import type { IdentifyInit } from "@libp2p/identify";
-import { afterEach, describe, it, vi } from "vitest";
+import { identify } from "@libp2p/identify";
+import type { Libp2p } from "@libp2p/interface";
+import { memory } from "@libp2p/memory";
+import { noise } from "@libp2p/noise";
+import { yamux } from "@libp2p/yamux";
+import { createLibp2p, type Libp2pOptions } from "libp2p";
+import { afterAll, afterEach, describe, it, vi } from "vitest";
 import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
+import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
+import { memoryListen } from "../helpers/start-pair.ts";
 
 /**
  * What identifyAfterDelay uses of a node's components and of the identify
@@ -115,5 +123,51 @@ describe("identifyAfterDelay", () => {
       timers.mockRestore();
       void service.stop();
     }
+  });
+
+  it("builds identify as libp2p runs it, at connection open, when the service lacks identify(), and logs that once", () => {
+    const log = captureWrapperLog();
+    const inits: IdentifyInit[] = [];
+    const createIdentify = (init: IdentifyInit = {}) => {
+      inits.push(init);
+      return () => ({ start: async () => {} });
+    };
+    const components = { events: new EventTarget(), logger: log.logger };
+    const factory = identifyAfterDelay(createIdentify as never, { timeout: 5 }, 1000);
+    const service = factory(components as never);
+    assert.deepEqual(inits, [
+      { timeout: 5, runOnConnectionOpen: false },
+      { timeout: 5, runOnConnectionOpen: true },
+    ]);
+    assert.equal(typeof (service as unknown as { start: unknown }).start, "function");
+    assert.equal(log.linesOf("identifyAfterDelay").length, 1);
+  });
+});
+
+describe("identifyAfterDelay canary: unpatched @libp2p/identify", () => {
+  const nodes: Libp2p[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  });
+
+  it("runs identify at connection open by default, on both sides", async () => {
+    // When this fails, identify no longer runs at connection open by
+    // default: identifyAfterDelay has nothing left to defer.
+    const stack = () =>
+      ({
+        addresses: { listen: memoryListen() },
+        transports: [memory()],
+        connectionEncrypters: [noise()],
+        streamMuxers: [yamux()],
+        services: { identify: identify() },
+      }) as unknown as Libp2pOptions;
+    const a = await createLibp2p(stack());
+    const b = await createLibp2p(stack());
+    nodes.push(a, b);
+    const identified = (node: Libp2p) =>
+      new Promise((resolve) => node.addEventListener("peer:identify", resolve, { once: true }));
+    const both = Promise.all([identified(a), identified(b)]);
+    await a.dial(b.getMultiaddrs());
+    await both;
   });
 });
