@@ -1,4 +1,4 @@
-// Relies on: @libp2p/identify ^4.1.14 and libp2p ~3.3: the `identify`
+// Relies on: @libp2p/identify ^4.1.14 and libp2p ^3.3.11: the `identify`
 // service honours `runOnConnectionOpen: false` (it then adds no
 // `connection:open` listener of its own), offers `identify(connection)`
 // (public), and may be stopped through `stop()`; the node's event target

@@ -16,7 +16,7 @@ interface MuxerOptions {
  * of `wrapper`'s fallbacks, one per node.
  *
  * Relies on: the transport passing its muxer factory to libp2p's upgrader as
- * `options.muxerFactory` of `upgradeInbound`/`upgradeOutbound` (libp2p ~3.3,
+ * `options.muxerFactory` of `upgradeInbound`/`upgradeOutbound` (libp2p ^3.3.11,
  * `@chainsafe/libp2p-quic` ~2.1.1). A connection upgraded without one is
  * left as it is, and the node logs it once.
  */

@@ -1,4 +1,4 @@
-// Relies on: what optimistic-select-stream.ts relies on (libp2p ~3.3 passing
+// Relies on: what optimistic-select-stream.ts relies on (libp2p ^3.3.11 passing
 // `negotiateFully` to the muxer and skipping select for a stream with a
 // `protocol`; @libp2p/utils ~7.4.1's `AbstractStream.onData`), and on the
 // muxer's public `createStream`. A stream without that shape negotiates in

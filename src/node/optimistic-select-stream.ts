@@ -1,4 +1,4 @@
-// Relies on: libp2p ~3.3 and @libp2p/utils ~7.4.1. libp2p's
+// Relies on: libp2p ^3.3.11 and @libp2p/utils ~7.4.1. libp2p's
 // `Connection.newStream` skips its own multistream-select when the muxer's
 // stream already has a `protocol`, and passes `negotiateFully` on to the
 // muxer's `createStream`; every muxer's stream is an @libp2p/utils

@@ -1,6 +1,6 @@
 // Relies on: what optimistic-select-muxer.ts relies on, and on the
 // transport handing its own muxer factory to libp2p's upgrader as
-// `options.muxerFactory` (@chainsafe/libp2p-quic ~2.1.1, libp2p ~3.3; see
+// `options.muxerFactory` (@chainsafe/libp2p-quic ~2.1.1, libp2p ^3.3.11; see
 // on-transport-muxers.ts). A connection upgraded without one uses the
 // node's `streamMuxers`, and the node logs it once. Delete with
 // optimistic-select-stream.ts.
