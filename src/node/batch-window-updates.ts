@@ -12,8 +12,8 @@
 import type { StreamMuxerFactory } from "@libp2p/interface";
 import { StreamState } from "@libp2p/yamux/stream";
 import { WINDOW_UPDATE_MIN_BYTES } from "../constants.ts";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { onStreamMuxer } from "./on-stream-muxer.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
 
 /** The parts of a `YamuxStream` this module reads and replaces (private in its typings). */
 interface WindowedStream {

@@ -17,7 +17,7 @@ import { type ICryptoInterface, type NoiseInit, noise } from "@libp2p/noise";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
 import { noteReadByCipher } from "../wire/read-by-cipher.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 
 const CHACHA20_POLY1305 = "chacha20-poly1305";
 const TAG_BYTES = 16;

@@ -12,8 +12,8 @@
 // fails then.
 import { Socket } from "node:net";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { wrapEncrypter } from "./wrap-encrypter.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
 
 /** What `@libp2p/tcp`'s connection exposes and this module relies on. */
 interface TcpMessageStream {

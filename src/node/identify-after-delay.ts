@@ -11,7 +11,7 @@
 import type { Identify, IdentifyComponents, IdentifyInit } from "@libp2p/identify";
 import type { Connection } from "@libp2p/interface";
 import { defaultLogger } from "@libp2p/logger";
-import { fallbackReporter, loggerOf } from "./wrapper-fallback.ts";
+import { fallbackReporter, loggerOf } from "./fallback-reporter.ts";
 
 /** The identify service factory, as `@libp2p/identify` exports it. */
 export type IdentifyFactory = (init?: IdentifyInit) => (components: IdentifyComponents) => Identify;

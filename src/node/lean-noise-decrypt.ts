@@ -11,8 +11,8 @@
 // test/node/lean-noise-decrypt.test.ts fails then.
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { onSecuredConnection } from "./wrap-encrypter.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
 
 /** Largest Noise message, ciphertext and tag (`NOISE_MSG_MAX_LENGTH_BYTES` in `@libp2p/noise`). */
 const NOISE_MESSAGE_MAX_BYTES = 65535;

@@ -1,5 +1,5 @@
 import type { StreamMuxerFactory, Transport, Upgrader } from "@libp2p/interface";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 
 /** The part of the upgrader's options rewritten here. */
 interface MuxerOptions {

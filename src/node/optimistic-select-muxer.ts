@@ -5,9 +5,9 @@
 // full, as libp2p does, and the node logs it once. Delete with
 // optimistic-select-stream.ts.
 import type { CreateStreamOptions, Stream, StreamMuxerFactory } from "@libp2p/interface";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { onStreamMuxer } from "./on-stream-muxer.ts";
 import { canSelectOptimistically, selectOptimistically } from "./optimistic-select-stream.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
 
 /** What `Connection.newStream` passes on to the muxer: its own options, `negotiateFully` among them. */
 type NewStreamMuxerOptions = CreateStreamOptions & { negotiateFully?: boolean };

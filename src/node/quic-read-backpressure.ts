@@ -12,9 +12,9 @@
 // once. Delete once the QUIC stream pauses its reads itself: the canary in
 // test/node/quic-read-backpressure.test.ts fails then.
 import type { Stream, StreamMuxerFactory, Transport } from "@libp2p/interface";
+import { fallbackReporter, type ReportFallback } from "./fallback-reporter.ts";
 import { onStreamMuxer } from "./on-stream-muxer.ts";
 import { onTransportMuxers } from "./on-transport-muxers.ts";
-import { fallbackReporter, type ReportFallback } from "./wrapper-fallback.ts";
 
 /** The native QUIC stream's reading side, as `@chainsafe/libp2p-quic`'s `QuicStream` uses it. */
 interface NativeStream {

@@ -11,8 +11,8 @@
 // stops throwing: the canary in test/node/quiet-noise-decoder.test.ts fails
 // then.
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { onSecuredConnection } from "./wrap-encrypter.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./wrapper-fallback.ts";
 
 /** What `@libp2p/noise`'s encrypted stream exposes and this module relies on. */
 interface NoiseMessageStream {

@@ -1,6 +1,6 @@
 import type { ComponentLogger, Logger } from "@libp2p/interface";
 import { defaultLogger } from "@libp2p/logger";
-import { WRAPPER_LOG_COMPONENT } from "../../src/node/wrapper-fallback.ts";
+import { WRAPPER_LOG_COMPONENT } from "../../src/node/fallback-reporter.ts";
 
 /** What the wrappers logged to one logger's `p2prpc:wrappers` component. */
 export interface WrapperLog {

@@ -5,7 +5,7 @@ import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
 import { describe, it } from "vitest";
 import { cachedKeyCrypto, createCachedKeyCrypto } from "../../src/node/cached-key-crypto.ts";
-import { fallbackReporter } from "../../src/node/wrapper-fallback.ts";
+import { fallbackReporter } from "../../src/node/fallback-reporter.ts";
 import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";

@@ -4,8 +4,8 @@ import type { Libp2p, Stream, StreamMuxerFactory, Transport } from "@libp2p/inte
 import { createLibp2p } from "libp2p";
 import { afterEach, describe, it } from "vitest";
 import { quicReadBackpressure } from "../../src/index.ts";
+import { fallbackReporter } from "../../src/node/fallback-reporter.ts";
 import { withQuicReadBackpressure } from "../../src/node/quic-read-backpressure.ts";
-import { fallbackReporter } from "../../src/node/wrapper-fallback.ts";
 import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 

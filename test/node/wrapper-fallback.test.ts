@@ -28,15 +28,11 @@ import {
   rpcServer,
 } from "../../src/index.ts";
 import { createCachedKeyCrypto } from "../../src/node/cached-key-crypto.ts";
+import { fallbackReporter, loggerOf } from "../../src/node/fallback-reporter.ts";
 import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
 import { onTransportMuxers } from "../../src/node/on-transport-muxers.ts";
 import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
-import {
-  fallbackReporter,
-  loggerOf,
-  WRAPPER_LOG_COMPONENT,
-} from "../../src/node/wrapper-fallback.ts";
 import { captureWrapperLog, type WrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { createEchoProbe, echoImpl } from "../helpers/echo-service.ts";
 import { hideProperties } from "../helpers/hide-properties.ts";
@@ -360,32 +356,4 @@ describe("wrappers of libp2p internals, given the wrong shape", () => {
       );
     });
   }
-});
-
-describe("fallbackReporter", () => {
-  it("logs the first fallback to p2prpc:wrappers and drops the rest", () => {
-    const log = captureWrapperLog();
-    const report = fallbackReporter("someWrapper", log.logger);
-    report("first reason");
-    report("second reason");
-    assert.deepEqual(log.lines, [
-      ["%s falls back to libp2p's own behaviour: %s", "someWrapper", "first reason"],
-    ]);
-    assert.equal(WRAPPER_LOG_COMPONENT, "p2prpc:wrappers");
-  });
-
-  it("gives each reporter, one per node, its own line", () => {
-    const log = captureWrapperLog();
-    fallbackReporter("someWrapper", log.logger)("on one node");
-    fallbackReporter("someWrapper", log.logger)("on another");
-    assert.equal(log.linesOf("someWrapper").length, 2);
-  });
-
-  it("finds a factory's logger only where there is one", () => {
-    const log = captureWrapperLog();
-    assert.equal(loggerOf({ logger: log.logger }), log.logger);
-    assert.equal(loggerOf({}), undefined);
-    assert.equal(loggerOf(undefined), undefined);
-    assert.equal(loggerOf({ logger: {} }), undefined);
-  });
 });
