@@ -18,20 +18,17 @@ import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2pOptions } from "libp2p";
 import { afterEach, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import {
-  batchWindowUpdates,
-  corkTcpWrites,
-  createLibp2pTransport,
-  optimisticSelect,
-  optimisticSelectTransport,
-  quicReadBackpressure,
-  rpcServer,
-} from "../../src/index.ts";
+import { createLibp2pTransport, rpcServer } from "../../src/index.ts";
+import { batchWindowUpdates } from "../../src/node/batch-window-updates.ts";
 import { createCachedKeyCrypto } from "../../src/node/cached-key-crypto.ts";
+import { corkTcpWrites } from "../../src/node/cork-tcp-writes.ts";
 import { fallbackReporter, loggerOf } from "../../src/node/fallback-reporter.ts";
 import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
 import { onTransportMuxers } from "../../src/node/on-transport-muxers.ts";
+import { optimisticSelect } from "../../src/node/optimistic-select-muxer.ts";
+import { optimisticSelectTransport } from "../../src/node/optimistic-select-transport.ts";
+import { quicReadBackpressure } from "../../src/node/quic-read-backpressure.ts";
 import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
 import { captureWrapperLog, type WrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { createEchoProbe, echoImpl } from "../helpers/echo-service.ts";
