@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { AbortOptions, Connection, PeerId, Stream } from "@libp2p/interface";
 import type { Multiaddr } from "@multiformats/multiaddr";
-import { optimisticSelectionOf } from "../node/select-optimistically.ts";
+import { optimisticSelectionOf } from "../node/optimistic-select-stream.ts";
 import { toConnectError } from "../to-connect-error.ts";
 
 /** The part of a libp2p node a client needs: dialing. */

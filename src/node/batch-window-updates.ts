@@ -1,6 +1,18 @@
+// Relies on: @libp2p/yamux ~8.0.3, private in its typings: `YamuxMuxer`
+// builds every stream, both directions, in `_newStream(id, state,
+// direction)`; a `YamuxStream` has `state` (`StreamState` from
+// `@libp2p/yamux/stream`: Established 3, Finished 4), `recvWindow` (the
+// window, 256 KiB at first, up to 16 MiB) and `recvWindowCapacity` (what is
+// left of it), and grants the difference back in `sendWindowUpdate()`,
+// called after every data frame it reads (a 12-byte Yamux header, type 1).
+// Checked on every muxer and stream: without `_newStream`, or on a stream
+// without those fields, Yamux is used as it is (an update per data frame)
+// and the node logs it once. Delete when Yamux batches its window updates
+// itself: the canary in test/node/batch-window-updates.test.ts fails then.
 import type { StreamMuxerFactory } from "@libp2p/interface";
 import { StreamState } from "@libp2p/yamux/stream";
 import { WINDOW_UPDATE_MIN_BYTES } from "../constants.ts";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { onStreamMuxer } from "./on-stream-muxer.ts";
 
 /** The parts of a `YamuxStream` this module reads and replaces (private in its typings). */
@@ -37,8 +49,9 @@ interface StreamBuilder {
  * Any Yamux peer accepts it: how often to send window updates is the
  * receiver's choice.
  *
- * Streams of other muxers are left untouched. `createRpcNode` applies it;
- * use it when building a node yourself.
+ * A muxer or stream without the Yamux internals this relies on is left
+ * untouched, and the node logs that once (`p2prpc:wrappers`).
+ * `createRpcNode` applies it; use it when building a node yourself.
  *
  * @example
  * ```ts
@@ -55,22 +68,27 @@ interface StreamBuilder {
 export function batchWindowUpdates<C>(
   factory: (components: C) => StreamMuxerFactory,
 ): (components: C) => StreamMuxerFactory {
-  return (components) =>
-    onStreamMuxer(factory(components), (muxer) => {
-      batchStreamsOf(muxer as unknown as StreamBuilder);
+  return (components) => {
+    const report = fallbackReporter("batchWindowUpdates", loggerOf(components));
+    return onStreamMuxer(factory(components), (muxer) => {
+      batchStreamsOf(muxer as unknown as StreamBuilder, report);
     });
+  };
 }
 
-/** Makes every stream the muxer builds batch its window updates; a muxer other than Yamux is left alone. */
-function batchStreamsOf(muxer: StreamBuilder): void {
+/** Makes every stream the muxer builds batch its window updates; a muxer of another shape is left alone. */
+function batchStreamsOf(muxer: StreamBuilder, report: ReportFallback): void {
   const newStream = muxer._newStream;
   if (typeof newStream !== "function") {
+    report("the muxer has no `_newStream` method");
     return;
   }
   muxer._newStream = function (this: unknown, ...args: unknown[]): unknown {
     const stream = newStream.apply(this, args);
     if (isWindowedStream(stream)) {
       batchUpdatesOf(stream);
+    } else {
+      report("a stream without `state`, `recvWindow`, `recvWindowCapacity` and `sendWindowUpdate`");
     }
     return stream;
   };
@@ -79,7 +97,8 @@ function batchStreamsOf(muxer: StreamBuilder): void {
 function isWindowedStream(stream: unknown): stream is WindowedStream {
   const candidate = stream as Partial<WindowedStream> | null;
   return (
-    typeof candidate?.recvWindow === "number" &&
+    typeof candidate?.state === "number" &&
+    typeof candidate.recvWindow === "number" &&
     typeof candidate.recvWindowCapacity === "number" &&
     typeof candidate.sendWindowUpdate === "function"
   );

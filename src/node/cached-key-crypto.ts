@@ -1,11 +1,28 @@
+// Relies on: @libp2p/noise ~17.0.3: its `crypto` option (`ICryptoInterface`)
+// and `defaultCrypto` (`@libp2p/noise/crypto`), whose node:crypto path hands
+// the raw key to `createCipheriv` for every message of 1,200 bytes or more
+// and whose WebAssembly cipher takes the smaller ones; Noise calls
+// `chaCha20Poly1305Encrypt(plaintext, nonce, ad, k)` and
+// `chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst?)` for every
+// transport message with a 12-byte nonce and the session's 32-byte key, the
+// same `Uint8Array` for every message of a session and direction (the cache
+// is keyed on it), and a ciphertext that ends in a 16-byte tag. Checked on
+// every message: a key or nonce of another type or size goes to
+// `defaultCrypto` as it is, and the node logs it once. Delete when Noise's
+// node:crypto path reuses a key object itself: the canary in
+// test/node/cached-key-crypto.test.ts fails then.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import type { ICryptoInterface } from "@libp2p/noise";
+import type { ComponentLogger, ConnectionEncrypter } from "@libp2p/interface";
+import { type ICryptoInterface, type NoiseInit, noise } from "@libp2p/noise";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
 import { noteReadByCipher } from "../wire/read-by-cipher.ts";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 
 const CHACHA20_POLY1305 = "chacha20-poly1305";
 const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+const NONCE_BYTES = 12;
 /**
  * From this size up node:crypto with a reused key is faster than the
  * WebAssembly ChaCha20-Poly1305 that Noise uses for small messages (measured
@@ -45,6 +62,88 @@ function secretKey(k: Uint8Array): KeyObject {
   return key;
 }
 
+/** Whether Noise handed over a key and nonce of the shape this module relies on. */
+function isSessionKey(nonce: unknown, k: unknown): k is Uint8Array {
+  return (
+    k instanceof Uint8Array &&
+    k.byteLength === KEY_BYTES &&
+    nonce instanceof Uint8Array &&
+    nonce.byteLength === NONCE_BYTES
+  );
+}
+
+const WRONG_SHAPE = "Noise passed a key or nonce that is not a 32-byte and a 12-byte Uint8Array";
+
+/** Tells that each chunk of `data` has been read by the cipher. */
+function noteRead(data: Uint8Array | Uint8ArrayList): void {
+  for (const chunk of data instanceof Uint8Array ? [data] : data) {
+    noteReadByCipher(chunk);
+  }
+}
+
+/**
+ * `cachedKeyCrypto` whose fallbacks (a key or nonce of another shape, handed
+ * to Noise's default crypto as it is) go to `report`.
+ */
+export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface {
+  return {
+    ...defaultCrypto,
+    chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
+      if (!isSessionKey(nonce, k)) {
+        report(WRONG_SHAPE);
+        const sealed = defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k);
+        noteRead(plaintext);
+        return sealed;
+      }
+      if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) {
+        const sealed = defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k);
+        noteReadByCipher(plaintext);
+        return sealed;
+      }
+      const cipher = createCipheriv(CHACHA20_POLY1305, secretKey(k), nonce, {
+        authTagLength: TAG_BYTES,
+      });
+      cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
+      const output = new Uint8ArrayList();
+      for (const chunk of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
+        output.append(cipher.update(chunk));
+        noteReadByCipher(chunk);
+      }
+      // ChaCha20 is a stream cipher: final() returns nothing but must run.
+      cipher.final();
+      output.append(cipher.getAuthTag());
+      return output;
+    },
+    chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst) {
+      if (!isSessionKey(nonce, k)) {
+        report(WRONG_SHAPE);
+        return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst);
+      }
+      if (ciphertext.byteLength < NODE_CIPHER_MIN_BYTES + TAG_BYTES) {
+        return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst);
+      }
+      const textBytes = ciphertext.byteLength - TAG_BYTES;
+      const decipher = createDecipheriv(CHACHA20_POLY1305, secretKey(k), nonce, {
+        authTagLength: TAG_BYTES,
+      });
+      decipher.setAAD(ad, { plaintextLength: textBytes });
+      decipher.setAuthTag(ciphertext.subarray(textBytes));
+      if (ciphertext instanceof Uint8Array) {
+        const output = decipher.update(ciphertext.subarray(0, textBytes));
+        // Throws when the tag does not match.
+        decipher.final();
+        return output;
+      }
+      const output = new Uint8ArrayList();
+      for (const chunk of ciphertext.sublist(0, textBytes)) {
+        output.append(decipher.update(chunk));
+      }
+      decipher.final();
+      return output;
+    },
+  };
+}
+
 /**
  * The crypto of `@libp2p/noise`, with ChaCha20-Poly1305 on node:crypto
  * through one `KeyObject` per session key.
@@ -58,7 +157,10 @@ function secretKey(k: Uint8Array): KeyObject {
  * It also reports each chunk it has encrypted (`noteReadByCipher`), which
  * lets p2prpc send a large value by reference and hold its sender until
  * the value has been read (`FrameWriter.writeLarge`).
- * `createRpcNode` uses it; pass it to `noise()` when building a node yourself.
+ * A key or nonce of another shape goes to Noise's default crypto as it is,
+ * and that is logged once (`p2prpc:wrappers`, libp2p's default logger;
+ * `cachedKeyNoise` logs to the node's logger instead). `createRpcNode` uses
+ * it; pass it to `noise()` when building a node yourself.
  *
  * @example
  * ```ts
@@ -68,49 +170,20 @@ function secretKey(k: Uint8Array): KeyObject {
  * const encrypter = corkTcpWrites(noise({ crypto: cachedKeyCrypto }));
  * ```
  */
-export const cachedKeyCrypto: ICryptoInterface = {
-  ...defaultCrypto,
-  chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
-    if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) {
-      const sealed = defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k);
-      noteReadByCipher(plaintext);
-      return sealed;
-    }
-    const cipher = createCipheriv(CHACHA20_POLY1305, secretKey(k), nonce, {
-      authTagLength: TAG_BYTES,
-    });
-    cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
-    const output = new Uint8ArrayList();
-    for (const chunk of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
-      output.append(cipher.update(chunk));
-      noteReadByCipher(chunk);
-    }
-    // ChaCha20 is a stream cipher: final() returns nothing but must run.
-    cipher.final();
-    output.append(cipher.getAuthTag());
-    return output;
-  },
-  chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst) {
-    if (ciphertext.byteLength < NODE_CIPHER_MIN_BYTES + TAG_BYTES) {
-      return defaultCrypto.chaCha20Poly1305Decrypt(ciphertext, nonce, ad, k, dst);
-    }
-    const textBytes = ciphertext.byteLength - TAG_BYTES;
-    const decipher = createDecipheriv(CHACHA20_POLY1305, secretKey(k), nonce, {
-      authTagLength: TAG_BYTES,
-    });
-    decipher.setAAD(ad, { plaintextLength: textBytes });
-    decipher.setAuthTag(ciphertext.subarray(textBytes));
-    if (ciphertext instanceof Uint8Array) {
-      const output = decipher.update(ciphertext.subarray(0, textBytes));
-      // Throws when the tag does not match.
-      decipher.final();
-      return output;
-    }
-    const output = new Uint8ArrayList();
-    for (const chunk of ciphertext.sublist(0, textBytes)) {
-      output.append(decipher.update(chunk));
-    }
-    decipher.final();
-    return output;
-  },
-};
+export const cachedKeyCrypto: ICryptoInterface = createCachedKeyCrypto(
+  fallbackReporter("cachedKeyCrypto"),
+);
+
+/**
+ * `noise(init)` with `cachedKeyCrypto` whose fallback is logged once to the
+ * node's own logger (`p2prpc:wrappers`); `createRpcNode` uses it.
+ */
+export function cachedKeyNoise<C>(
+  init: Omit<NoiseInit, "crypto"> = {},
+): (components: C) => ConnectionEncrypter {
+  return (components) => {
+    const logger: ComponentLogger | undefined = loggerOf(components);
+    const crypto = createCachedKeyCrypto(fallbackReporter("cachedKeyCrypto", logger));
+    return noise({ ...init, crypto })(components as never);
+  };
+}

@@ -1,11 +1,25 @@
+// Relies on: @libp2p/tcp ~11.0.28 (the connection it hands to the encrypter,
+// `TCPSocketMultiaddrConnection`, private in its typings): a `socket` field
+// holding the `net.Socket`, and `sendData(list)` that writes each chunk of
+// the list with its own `socket.write()` and returns `{ sentBytes,
+// canSendMore }`. Sizes: a bare 12-byte Yamux header (window update, FIN,
+// RST, ping) leaves Noise as a 30-byte message (2-byte length prefix, 12
+// bytes, 16-byte tag): such messages wait for the turn's end, any other
+// size is data. Checked on every connection whose address ends in /tcp:
+// without that shape the connection is used as it is (libp2p's own writes)
+// and the node logs it once. Delete when @libp2p/tcp (or Noise) coalesces a
+// turn's writes itself: the canary in test/node/cork-tcp-writes.test.ts
+// fails then.
 import { Socket } from "node:net";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { wrapEncrypter } from "./wrap-encrypter.ts";
 
 /** What `@libp2p/tcp`'s connection exposes and this module relies on. */
 interface TcpMessageStream {
   socket?: unknown;
   sendData?: unknown;
+  remoteAddr?: unknown;
 }
 
 /**
@@ -31,8 +45,11 @@ type SendData = (data: unknown) => { sentBytes: number; canSendMore: boolean };
  * single cost of a unary call. Data order, backpressure (`write` still
  * reports a full socket), close (`end()` uncorks) and reset are unchanged.
  *
- * Connections of other transports (QUIC, memory) are left untouched.
- * `createRpcNode` applies it to Noise; use it when building a node yourself.
+ * Connections of other transports (QUIC, memory) are left untouched. A TCP
+ * connection without the shape this relies on (a `net.Socket` in `socket`,
+ * a `sendData` method) is left untouched too, and the node logs it once
+ * (`p2prpc:wrappers`). `createRpcNode` applies it to Noise; use it when
+ * building a node yourself.
  *
  * @example
  * ```ts
@@ -49,18 +66,28 @@ type SendData = (data: unknown) => { sentBytes: number; canSendMore: boolean };
 export function corkTcpWrites<C>(
   factory: (components: C) => ConnectionEncrypter,
 ): (components: C) => ConnectionEncrypter {
-  return wrapEncrypter(
-    factory,
-    (secure) => (connection, options) => secure(corkPerTurn(connection), options),
-  );
+  return wrapEncrypter(factory, (secure, components) => {
+    const report = fallbackReporter("corkTcpWrites", loggerOf(components));
+    return (connection, options) => secure(corkPerTurn(connection, report), options);
+  });
+}
+
+/** Whether `address` (a multiaddr) is plain TCP: its last part before any /p2p is /tcp/<port>. */
+function isTcpAddress(address: unknown): boolean {
+  return /\/tcp\/\d+$/.test(String(address ?? "").replace(/\/p2p\/[^/]+$/, ""));
 }
 
 /** Installs the per-turn cork on a TCP connection; returns it unchanged otherwise. */
-function corkPerTurn(connection: MessageStream): MessageStream {
+function corkPerTurn(connection: MessageStream, report: ReportFallback): MessageStream {
   const target = connection as unknown as TcpMessageStream;
   const socket = target.socket;
   const sendData = target.sendData;
   if (!(socket instanceof Socket) || typeof sendData !== "function") {
+    if (isTcpAddress(target.remoteAddr)) {
+      report(
+        `a TCP connection (${String(target.remoteAddr)}) without a net.Socket in \`socket\` and a \`sendData\` method`,
+      );
+    }
     return connection;
   }
   const send = sendData as SendData;

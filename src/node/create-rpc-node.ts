@@ -2,7 +2,6 @@ import { quic } from "@chainsafe/libp2p-quic";
 import { type Identify, identify } from "@libp2p/identify";
 import type { PrivateKey, ServiceMap } from "@libp2p/interface";
 import { memory } from "@libp2p/memory";
-import { noise } from "@libp2p/noise";
 import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
@@ -14,14 +13,14 @@ import {
   connectionKeeper,
 } from "../pool/connection-keeper.ts";
 import { batchWindowUpdates } from "./batch-window-updates.ts";
-import { cachedKeyCrypto } from "./cached-key-crypto.ts";
+import { cachedKeyNoise } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { identifyAfterDelay } from "./identify-after-delay.ts";
 import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { type ClosableDatastore, datastoreLifecycle, openDataDir } from "./open-data-dir.ts";
-import { optimisticSelect } from "./optimistic-select.ts";
+import { optimisticSelect } from "./optimistic-select-muxer.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
@@ -159,7 +158,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const datastore: ClosableDatastore | undefined =
     options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
   const services = {
-    identify: identify({ runOnConnectionOpen: !deferIdentify }),
+    identify: deferIdentify ? identifyAfterDelay(identify, {}, identifyDelayMs) : identify(),
     ping: ping(),
     ...(options.connectionKeeper === false
       ? {}
@@ -176,9 +175,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ),
       memory(),
     ],
-    connectionEncrypters: [
-      leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(noise({ crypto: cachedKeyCrypto })))),
-    ],
+    connectionEncrypters: [leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(cachedKeyNoise())))],
     streamMuxers: [
       optimisticSelect(
         batchWindowUpdates(
@@ -203,8 +200,5 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     await datastore?.close();
     throw error;
   });
-  if (deferIdentify) {
-    identifyAfterDelay(node, identifyDelayMs);
-  }
   return node;
 }

@@ -1,5 +1,17 @@
+// Relies on: @libp2p/noise ~17.0.3, whose encrypted stream
+// (`EncryptedMessageStream`, private in its typings) decrypts each received
+// message through its own `decrypt(chunk)` method (replaced here on the
+// instance), which splits it into Noise messages of at most 65,535 bytes
+// (`NOISE_MSG_MAX_LENGTH_BYTES`, 16 of them the ChaCha20-Poly1305 tag) and
+// opens each with `handshake.decrypt(ciphertext, dst?)`, counting
+// `metrics.decryptedPackets` / `decryptErrors`. Checked on every secured
+// connection: without `decrypt` and `handshake.decrypt` it is used as it is
+// (Noise's copy stays) and the node logs it once. Delete when Noise stops
+// making a destination for a message in parts: the canary in
+// test/node/lean-noise-decrypt.test.ts fails then.
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { Uint8ArrayList } from "uint8arraylist";
+import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 import { onSecuredConnection } from "./wrap-encrypter.ts";
 
 /** Largest Noise message, ciphertext and tag (`NOISE_MSG_MAX_LENGTH_BYTES` in `@libp2p/noise`). */
@@ -33,19 +45,31 @@ interface NoiseMessageStream {
  * destination is a view, free); a message in parts goes to the cipher as a
  * list, with no destination, which every Noise crypto accepts.
  *
- * Streams of another shape are left untouched. `createRpcNode` applies it.
+ * Streams of another shape are left untouched, and the node logs that once
+ * (`p2prpc:wrappers`). `createRpcNode` applies it.
+ *
+ * @example
+ * ```ts
+ * import { noise } from "@libp2p/noise";
+ *
+ * const encrypter = leanNoiseDecrypt(noise());
+ * ```
  */
 export function leanNoiseDecrypt<C>(
   factory: (components: C) => ConnectionEncrypter,
 ): (components: C) => ConnectionEncrypter {
-  return onSecuredConnection(factory, decryptPartsInPlace);
+  return onSecuredConnection(factory, (components) => {
+    const report = fallbackReporter("leanNoiseDecrypt", loggerOf(components));
+    return (connection) => decryptPartsInPlace(connection, report);
+  });
 }
 
-function decryptPartsInPlace(connection: MessageStream): void {
+function decryptPartsInPlace(connection: MessageStream, report: ReportFallback): void {
   const stream = connection as unknown as NoiseMessageStream;
   const decrypt = stream.decrypt;
   const handshake = stream.handshake;
   if (typeof decrypt !== "function" || typeof handshake?.decrypt !== "function") {
+    report("the secured connection has no `decrypt` method and `handshake.decrypt` beside it");
     return;
   }
   stream.decrypt = (chunk: Chunk): Chunk => {

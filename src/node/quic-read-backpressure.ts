@@ -1,4 +1,18 @@
+// Relies on: @chainsafe/libp2p-quic ~2.1.1, private in its typings: the
+// muxer factory its connections hand to libp2p's upgrader
+// (`QuicStreamMuxerFactory`, see on-transport-muxers.ts) keeps its
+// constructor argument as `init`, whose `connection` is the native QUIC
+// connection with `inboundStream()` and `outboundStream()`; a native stream
+// has `id()` (the libp2p stream's `id`) and `read(max)`, which the libp2p
+// stream's read loop calls with 4,096 bytes whatever its read status;
+// `QuicStream.sendPause()` and `sendResume()` do nothing. Checked per
+// connection and stream: without `init.connection`, or for a stream whose
+// id matches no native stream, QUIC is used as it is (a paused stream reads
+// on until libp2p resets it past `maxReadBufferLength`) and the node logs it
+// once. Delete once the QUIC stream pauses its reads itself: the canary in
+// test/node/quic-read-backpressure.test.ts fails then.
 import type { Stream, StreamMuxerFactory, Transport } from "@libp2p/interface";
+import { fallbackReporter, type ReportFallback } from "./fallback-reporter.ts";
 import { onStreamMuxer } from "./on-stream-muxer.ts";
 import { onTransportMuxers } from "./on-transport-muxers.ts";
 
@@ -62,8 +76,9 @@ function quicInitOf(factory: StreamMuxerFactory): QuicMuxerFactoryInit | undefin
  * to libp2p's upgrader around a view of the native connection whose streams'
  * `read()` waits while the libp2p stream is paused: one read already under
  * way (4 KiB at most) still arrives. When the factory is not of that shape,
- * the transport is used as it is. Delete it once the QUIC stream pauses its
- * reads itself.
+ * the transport is used as it is, and the node logs that once
+ * (`p2prpc:wrappers`). Delete it once the QUIC stream pauses its reads
+ * itself.
  *
  * @example
  * ```ts
@@ -77,18 +92,34 @@ function quicInitOf(factory: StreamMuxerFactory): QuicMuxerFactoryInit | undefin
 export function quicReadBackpressure<C>(
   factory: (components: C) => Transport,
 ): (components: C) => Transport {
-  return onTransportMuxers(factory, withQuicReadBackpressure);
+  return onTransportMuxers(
+    factory,
+    "quicReadBackpressure",
+    (report) => (muxerFactory) => withQuicReadBackpressure(muxerFactory, report),
+  );
 }
 
-/** Returns a muxer factory like `factory` whose streams stop reading while paused. */
-export function withQuicReadBackpressure(factory: StreamMuxerFactory): StreamMuxerFactory {
+/**
+ * Returns a muxer factory like `factory` whose streams stop reading while
+ * paused; `factory` itself when it is not of the shape this relies on, and
+ * then `report` is told.
+ */
+export function withQuicReadBackpressure(
+  factory: StreamMuxerFactory,
+  report: ReportFallback = fallbackReporter("quicReadBackpressure"),
+): StreamMuxerFactory {
   const init = quicInitOf(factory);
   if (init === undefined) {
+    report("the muxer factory has no `init.connection` with `inboundStream` and `outboundStream`");
     return factory;
   }
   const gates = new Map<unknown, ReadGate>();
   const native = init.connection;
   const gated = (stream: NativeStream): NativeStream => {
+    if (typeof stream?.id !== "function" || typeof stream.read !== "function") {
+      report("a native stream without `id()` and `read(max)`");
+      return stream;
+    }
     const gate = new ReadGate();
     const id = stream.id();
     gates.set(id, gate);
@@ -122,6 +153,7 @@ export function withQuicReadBackpressure(factory: StreamMuxerFactory): StreamMux
   const attach = (stream: Stream): void => {
     const gate = gates.get(stream.id);
     if (gate === undefined) {
+      report("a stream whose `id` matches no native stream's `id()`");
       return;
     }
     gates.delete(stream.id);

@@ -18,7 +18,7 @@ import { runStreamingOnStream } from "../client/run-streaming-on-stream.ts";
 import { runUnaryOnStream } from "../client/run-unary-on-stream.ts";
 import { type Dialer, StreamOpener } from "../client/stream-opener.ts";
 import { StreamPool, type StreamPoolOptions } from "../client/stream-pool.ts";
-import { optimisticSelectionOf } from "../node/select-optimistically.ts";
+import { optimisticSelectionOf } from "../node/optimistic-select-stream.ts";
 import type { PeerLoad } from "./balance-policy.ts";
 import type { ConnectionKeeper, KeptPeer } from "./connection-keeper.ts";
 import { LatencyWindow } from "./latency-window.ts";

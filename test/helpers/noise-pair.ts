@@ -1,7 +1,7 @@
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { defaultLogger } from "@libp2p/logger";
-import { noise } from "@libp2p/noise";
+import { type ICryptoInterface, noise } from "@libp2p/noise";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { multiaddrConnectionPair } from "@libp2p/utils";
 import { cachedKeyCrypto } from "../../src/libp2p.ts";
@@ -11,9 +11,10 @@ export type EncrypterFactory = (components: never) => ConnectionEncrypter;
 
 async function encrypter(
   wrap: (factory: EncrypterFactory) => EncrypterFactory,
+  crypto: ICryptoInterface,
 ): Promise<ConnectionEncrypter> {
   const privateKey = await generateKeyPair("Ed25519");
-  const factory = wrap(noise({ crypto: cachedKeyCrypto }) as EncrypterFactory);
+  const factory = wrap(noise({ crypto }) as EncrypterFactory);
   return factory({
     privateKey,
     peerId: peerIdFromPrivateKey(privateKey),
@@ -23,14 +24,16 @@ async function encrypter(
 }
 
 /**
- * Two ends of an in-memory connection secured by real Noise (with
- * `cachedKeyCrypto`), each encrypter first passed through `wrap`.
+ * Two ends of an in-memory connection secured by real Noise (with `crypto`,
+ * `cachedKeyCrypto` unless told otherwise), each encrypter first passed
+ * through `wrap`.
  */
 export async function noisePair(
   wrap: (factory: EncrypterFactory) => EncrypterFactory,
+  crypto: ICryptoInterface = cachedKeyCrypto,
 ): Promise<{ sender: MessageStream; receiver: MessageStream }> {
   const [outbound, inbound] = multiaddrConnectionPair();
-  const [a, b] = await Promise.all([encrypter(wrap), encrypter(wrap)]);
+  const [a, b] = await Promise.all([encrypter(wrap, crypto), encrypter(wrap, crypto)]);
   const [out, inb] = await Promise.all([
     a.secureOutbound(outbound, { skipStreamMuxerNegotiation: true }),
     b.secureInbound(inbound, { skipStreamMuxerNegotiation: true }),

@@ -1,10 +1,17 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { createServer, type Server, Socket } from "node:net";
-import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
+import type { ConnectionEncrypter, Libp2p, MessageStream, Stream } from "@libp2p/interface";
+import { noise } from "@libp2p/noise";
+import { tcp } from "@libp2p/tcp";
+import { yamux } from "@libp2p/yamux";
+import { createLibp2p, type Libp2pOptions } from "libp2p";
 import { Uint8ArrayList } from "uint8arraylist";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { corkTcpWrites } from "../../src/libp2p.ts";
+import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
+import { receiveBytes } from "../helpers/receive-bytes.ts";
+import { waitFor } from "../helpers/wait-for.ts";
 
 interface SendResult {
   sentBytes: number;
@@ -104,9 +111,9 @@ describe("corkTcpWrites", () => {
     server.close();
   });
 
-  async function secured(connection: object): Promise<void> {
+  async function secured(connection: object, components: object = {}): Promise<void> {
     const seen: MessageStream[] = [];
-    const encrypter = corkTcpWrites(recordingEncrypter(seen))({});
+    const encrypter = corkTcpWrites(recordingEncrypter(seen))(components);
     await encrypter.secureOutbound(connection as MessageStream);
     assert.equal(seen[0], connection, "the same connection is passed on");
   }
@@ -172,5 +179,127 @@ describe("corkTcpWrites", () => {
     const connection = { sendData };
     await secured(connection);
     assert.equal(connection.sendData, sendData);
+  });
+
+  it("falls back on a TCP connection of another shape and logs it once; other transports say nothing", async () => {
+    const log = captureWrapperLog();
+    const seen: MessageStream[] = [];
+    const encrypter = corkTcpWrites(recordingEncrypter(seen))({ logger: log.logger });
+    const sendData = (): SendResult => ({ sentBytes: 0, canSendMore: true });
+    const memory = { sendData, remoteAddr: "/memory/a" };
+    await encrypter.secureInbound(memory as never);
+    assert.deepEqual(log.lines, [], "a memory connection has no socket to cork");
+    // @libp2p/tcp connections whose socket moved out of `socket`, twice.
+    for (const port of [1, 2]) {
+      const connection = { sendData, remoteAddr: `/ip4/127.0.0.1/tcp/${port}/p2p/12D3KooW` };
+      await encrypter.secureOutbound(connection as never);
+      assert.equal(connection.sendData, sendData, "left as it is");
+    }
+    assert.equal(log.linesOf("corkTcpWrites").length, 1);
+  });
+});
+
+/** An encrypter that records the byte length of every `sendData` of the raw connections it secures, and the `socket.write`s each made. */
+function recordingWrites(writes: SendDataRecord[][]) {
+  return (components: never): ConnectionEncrypter => {
+    const encrypter = noise()(components);
+    const record = (connection: MessageStream): MessageStream => {
+      const raw = connection as unknown as TcpShape;
+      assert.ok(raw.socket instanceof Socket, "@libp2p/tcp keeps its net.Socket in `socket`");
+      assert.equal(typeof raw.sendData, "function", "@libp2p/tcp writes through `sendData`");
+      const log: SendDataRecord[] = [];
+      writes.push(log);
+      const socket = raw.socket;
+      const write = socket.write.bind(socket) as (chunk: Uint8Array) => boolean;
+      let socketWrites = 0;
+      socket.write = ((chunk: Uint8Array) => {
+        socketWrites++;
+        return write(chunk);
+      }) as typeof socket.write;
+      const sendData = raw.sendData.bind(raw);
+      raw.sendData = (data: Uint8ArrayList) => {
+        socketWrites = 0;
+        const result = sendData(data);
+        log.push({
+          bytes: data.byteLength,
+          chunks: [...data].length,
+          socketWrites,
+          corked: socket.writableCorked,
+        });
+        return result;
+      };
+      return connection;
+    };
+    return {
+      ...encrypter,
+      protocol: encrypter.protocol,
+      secureInbound: (connection, options) => encrypter.secureInbound(record(connection), options),
+      secureOutbound: (connection, options) =>
+        encrypter.secureOutbound(record(connection), options),
+    };
+  };
+}
+
+/** One `sendData` call: its bytes, the chunks of its list, the `socket.write`s it made, and the socket's cork count after it. */
+interface SendDataRecord {
+  bytes: number;
+  chunks: number;
+  socketWrites: number;
+  corked: number;
+}
+
+interface TcpShape {
+  socket: Socket;
+  sendData(data: Uint8ArrayList): SendResult;
+}
+
+describe("corkTcpWrites canary: unpatched @libp2p/tcp + Noise + Yamux", () => {
+  const nodes: Libp2p[] = [];
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  });
+
+  it("write each Noise message in two socket writes, and a Yamux window update as a 30-byte message", async () => {
+    // When this fails, upstream changed what corkTcpWrites relies on (the
+    // socket, sendData, the 30-byte control message) or coalesces writes
+    // itself: revisit the wrapper.
+    const writes: SendDataRecord[][] = [];
+    const stack = () =>
+      ({
+        transports: [tcp()],
+        connectionEncrypters: [recordingWrites(writes)],
+        streamMuxers: [yamux()],
+      }) as unknown as Libp2pOptions;
+    const server = await createLibp2p({
+      ...stack(),
+      addresses: { listen: ["/ip4/127.0.0.1/tcp/0"] },
+    });
+    const client = await createLibp2p(stack());
+    nodes.push(server, client);
+    const inbound = Promise.withResolvers<Stream>();
+    await server.handle("/p2prpc-test/cork-canary/1.0.0", (stream) => inbound.resolve(stream));
+    const stream = await client.dialProtocol(
+      server.getMultiaddrs(),
+      "/p2prpc-test/cork-canary/1.0.0",
+    );
+    const serverStream = await inbound.promise;
+    const arrived = receiveBytes(serverStream, 100);
+    const serverWrites = writes[0] ?? [];
+    const before = serverWrites.length;
+    stream.send(new Uint8Array(100).fill(1));
+    await arrived;
+    // The server's answer to the data frame: a bare window update, as one
+    // 30-byte Noise message, written as its length prefix and its ciphertext.
+    await waitFor(
+      () => serverWrites.slice(before).some((write) => write.bytes === 30),
+      "the server's window update",
+    );
+    const update = serverWrites.slice(before).find((write) => write.bytes === 30);
+    assert.deepEqual(update, { bytes: 30, chunks: 2, socketWrites: 2, corked: 0 });
+    // Every chunk of every message is a socket write of its own, on an uncorked socket.
+    for (const write of serverWrites) {
+      assert.equal(write.socketWrites, write.chunks, `a ${write.bytes}-byte sendData`);
+      assert.equal(write.corked, 0, `a ${write.bytes}-byte sendData`);
+    }
   });
 });

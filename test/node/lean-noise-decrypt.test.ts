@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import { Uint8ArrayList } from "uint8arraylist";
 import { describe, it } from "vitest";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
+import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
-import { secureThrough } from "../helpers/secure-through.ts";
+import { encrypterThrough } from "../helpers/secure-through.ts";
 
 type Chunk = Uint8Array | Uint8ArrayList;
 type DecryptFn = (ciphertext: Chunk, dst?: Uint8Array) => Chunk;
@@ -47,13 +48,35 @@ describe("leanNoiseDecrypt", () => {
     });
   }
 
-  it("leaves a connection that is not Noise's as it is", async () => {
+  it("leaves a connection that is not Noise's as it is, and logs that once", async () => {
+    const log = captureWrapperLog();
+    const secureOne = encrypterThrough(leanNoiseDecrypt, { logger: log.logger });
     const decrypt = (chunk: Chunk): Chunk => chunk;
     // No decrypt at all, and a decrypt without Noise's handshake beside it.
     for (const connection of [{}, { decrypt }] as { decrypt?: typeof decrypt }[]) {
       const original = connection.decrypt;
-      assert.equal(await secureThrough(leanNoiseDecrypt, connection), connection);
+      assert.equal(await secureOne(connection), connection);
       assert.equal(connection.decrypt, original);
     }
+    assert.equal(log.linesOf("leanNoiseDecrypt").length, 1);
+  });
+
+  it("canary: unpatched Noise copies a message that arrived in parts into a destination", async () => {
+    // When this fails, upstream no longer makes that copy (or changed the
+    // shape leanNoiseDecrypt relies on): revisit the wrapper.
+    const { sender, receiver } = await noisePair((factory) => factory);
+    const stream = receiver as unknown as { decrypt?: unknown; handshake: { decrypt: DecryptFn } };
+    assert.equal(typeof stream.decrypt, "function");
+    const decryptMessage = stream.handshake.decrypt;
+    const seen: string[] = [];
+    stream.handshake.decrypt = (ciphertext, dst) => {
+      seen.push(`${ciphertext instanceof Uint8ArrayList ? "list" : "array"}${dst ? "+dst" : ""}`);
+      return decryptMessage(ciphertext, dst);
+    };
+    const data = new Uint8Array(200 * 1024).fill(9);
+    const arrived = receiveBytes(receiver, data.byteLength);
+    sender.send(new Uint8ArrayList(data.subarray(0, 1000), data.subarray(1000)));
+    assert.equal((await arrived).byteLength, data.byteLength);
+    assert.ok(seen.includes("list+dst"), seen.join(" "));
   });
 });

@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import { setFlagsFromString } from "node:v8";
+import { quic } from "@chainsafe/libp2p-quic";
 import type { Libp2p, Stream, StreamMuxer, StreamMuxerFactory } from "@libp2p/interface";
+import { noise } from "@libp2p/noise";
+import { tcp } from "@libp2p/tcp";
 import { multiaddrConnectionPair } from "@libp2p/utils";
 import { yamux } from "@libp2p/yamux";
+import { createLibp2p } from "libp2p";
 import { Uint8ArrayList } from "uint8arraylist";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { createRpcNode } from "../../src/index.ts";
 import { optimisticSelect, optimisticSelectionOf } from "../../src/libp2p.ts";
+import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
+import { hideProperties } from "../helpers/hide-properties.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
 import { listenFor, TRANSPORTS } from "../helpers/start-pair.ts";
 
@@ -133,6 +139,41 @@ describe("optimisticSelect", () => {
     assert.equal(client.status, "aborted");
   });
 
+  it("leaves a stream without onData to full negotiation, and logs that once", async () => {
+    const log = captureWrapperLog();
+    const [outbound, inbound] = multiaddrConnectionPair();
+    const plain = yamux({ enableKeepAlive: false }) as (components: object) => StreamMuxerFactory;
+    // A muxer whose streams keep `onData` private (a later @libp2p/utils, say).
+    const hiding = (components: object): StreamMuxerFactory => {
+      const factory = plain(components);
+      const createStreamMuxer = factory.createStreamMuxer.bind(factory);
+      factory.createStreamMuxer = (connection) => {
+        const muxer = createStreamMuxer(connection);
+        const createStream = muxer.createStream.bind(muxer);
+        muxer.createStream = async (options) =>
+          hideProperties(await createStream(options), ["onData"]);
+        return muxer;
+      };
+      return factory;
+    };
+    const client = optimisticSelect(hiding)({ logger: log.logger }).createStreamMuxer(outbound);
+    const server = plain({}).createStreamMuxer(inbound);
+    for (let index = 0; index < 2; index++) {
+      const accepted = once(server, "stream") as Promise<[CustomEvent<Stream>]>;
+      const stream = await client.createStream({
+        protocol: PROTOCOL,
+        negotiateFully: false,
+      } as Parameters<StreamMuxer["createStream"]>[0]);
+      // Untouched: libp2p's newStream then negotiates it in full.
+      assert.equal(optimisticSelectionOf(stream), undefined);
+      assert.equal(stream.protocol, "");
+      stream.send(Uint8Array.of(5));
+      const [event] = await accepted;
+      assert.deepEqual((await receiveBytes(event.detail, 1)).subarray(), Uint8Array.of(5));
+    }
+    assert.equal(log.linesOf("optimisticSelect").length, 1);
+  });
+
   it("leaves streams opened without negotiateFully: false alone", async () => {
     const pair = muxerPair();
     const accepted = once(pair.server, "stream") as Promise<[CustomEvent<Stream>]>;
@@ -223,6 +264,44 @@ for (const kind of TRANSPORTS) {
       } finally {
         await client.stop();
       }
+    });
+  });
+}
+
+/** A stock libp2p node (no p2prpc wrapper) over `kind`. */
+async function stockNode(kind: "tcp" | "quic", listen: boolean): Promise<Libp2p> {
+  const options =
+    kind === "tcp"
+      ? { transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] }
+      : { transports: [quic()] };
+  return (await createLibp2p({
+    ...(options as object),
+    addresses: { listen: listen ? listenFor(kind) : [] },
+  })) as Libp2p;
+}
+
+for (const kind of ["tcp", "quic"] as const) {
+  describe(`optimistic select canary: unpatched libp2p (${kind})`, () => {
+    const nodes: Libp2p[] = [];
+    afterAll(async () => {
+      await Promise.all(nodes.map((node) => node.stop()));
+    });
+
+    it("negotiates in full although newStream is given negotiateFully: false", async () => {
+      // When this fails, libp2p selects optimistically itself (the handler is
+      // not reached before the first write): optimisticSelect${kind === "quic" ? "Transport" : ""} can go.
+      const server = await stockNode(kind, true);
+      const client = await stockNode(kind, false);
+      nodes.push(server, client);
+      const handled = Promise.withResolvers<Stream>();
+      await server.handle(PROTOCOL, (stream) => handled.resolve(stream));
+      const connection = await client.dial(server.getMultiaddrs());
+      const stream = await connection.newStream(PROTOCOL, { negotiateFully: false });
+      // Nothing was written: only a full multistream-select reaches the handler.
+      const inbound = await handled.promise;
+      assert.equal(inbound.protocol, PROTOCOL);
+      assert.equal(stream.protocol, PROTOCOL);
+      assert.equal(optimisticSelectionOf(stream), undefined);
     });
   });
 }

@@ -4,7 +4,9 @@ import type { Libp2p, Stream, StreamMuxerFactory, Transport } from "@libp2p/inte
 import { createLibp2p } from "libp2p";
 import { afterEach, describe, it } from "vitest";
 import { quicReadBackpressure } from "../../src/libp2p.ts";
+import { fallbackReporter } from "../../src/node/fallback-reporter.ts";
 import { withQuicReadBackpressure } from "../../src/node/quic-read-backpressure.ts";
+import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { waitFor } from "../helpers/wait-for.ts";
 
 const PROTOCOL = "/p2prpc-test/quic-pause/1.0.0";
@@ -89,8 +91,13 @@ describe("quicReadBackpressure", () => {
     await waitFor(() => received === SENT_BYTES, "every byte after resume()");
   });
 
-  it("leaves a muxer factory that is not QUIC's as it is", () => {
-    const factory = { protocol: "/other", createStreamMuxer: () => undefined } as unknown;
-    assert.equal(withQuicReadBackpressure(factory as StreamMuxerFactory), factory);
+  it("leaves a muxer factory that is not QUIC's as it is, and logs that once", () => {
+    const log = captureWrapperLog();
+    const report = fallbackReporter("quicReadBackpressure", log.logger);
+    for (let connection = 0; connection < 2; connection++) {
+      const factory = { protocol: "/other", createStreamMuxer: () => undefined } as unknown;
+      assert.equal(withQuicReadBackpressure(factory as StreamMuxerFactory, report), factory);
+    }
+    assert.equal(log.linesOf("quicReadBackpressure").length, 1);
   });
 });

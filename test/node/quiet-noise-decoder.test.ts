@@ -3,9 +3,10 @@ import { LengthPrefixedDecoder } from "@libp2p/utils";
 import { Uint8ArrayList } from "uint8arraylist";
 import { describe, it } from "vitest";
 import { quietNoiseDecoder } from "../../src/node/quiet-noise-decoder.ts";
+import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { noisePair } from "../helpers/noise-pair.ts";
 import { receiveBytes } from "../helpers/receive-bytes.ts";
-import { secureThrough } from "../helpers/secure-through.ts";
+import { encrypterThrough, secureThrough } from "../helpers/secure-through.ts";
 
 type LengthDecoder = (data: Uint8ArrayList) => number;
 
@@ -65,14 +66,29 @@ describe("quietNoiseDecoder", () => {
     }
   });
 
-  it("leaves streams of another shape alone", async () => {
+  it("leaves streams of another shape alone, and logs that once", async () => {
+    const log = captureWrapperLog();
+    const secureOne = encrypterThrough(quietNoiseDecoder, { logger: log.logger });
     const other = { decoder: { lengthDecoder: (data: Uint8Array) => data.byteLength } };
     const original = other.decoder.lengthDecoder;
-    await secure(other);
+    await secureOne(other);
     assert.equal(other.decoder.lengthDecoder, original);
     const none = {};
-    await secure(none);
+    await secureOne(none);
     assert.deepEqual(none, {});
+    assert.equal(log.linesOf("quietNoiseDecoder").length, 1);
+  });
+
+  it("canary: unpatched Noise's length decoder throws a RangeError below 2 bytes", async () => {
+    // When this fails, upstream no longer throws per chunk (or changed the
+    // shape quietNoiseDecoder relies on): revisit the wrapper.
+    const { receiver } = await noisePair((factory) => factory);
+    const { lengthDecoder } = (
+      receiver as unknown as { decoder: { lengthDecoder: LengthDecoder & { bytes?: number } } }
+    ).decoder;
+    assert.equal(lengthDecoder.bytes, 2);
+    assert.throws(() => lengthDecoder(new Uint8ArrayList(Uint8Array.of(1))), RangeError);
+    assert.equal(lengthDecoder(new Uint8ArrayList(Uint8Array.of(1, 2))), 0x0102);
   });
 
   it("applies to a real Noise connection, which still carries every message", async () => {
