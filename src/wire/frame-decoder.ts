@@ -3,6 +3,7 @@ import type { FrameType } from "./frame-type.ts";
 
 /** A decoded frame: its type and its body (the payload after the type byte). */
 export interface Frame {
+  /** The frame's type, its first payload byte. */
   readonly type: FrameType;
   /**
    * The body, contiguous: a view into the received bytes when the frame
@@ -12,7 +13,14 @@ export interface Frame {
 }
 
 /** What the decoder yields: a frame, or word that a frame was over the limit. */
-export type DecodedItem = Frame | { readonly type: "oversize"; readonly payloadBytes: number };
+export type DecodedItem =
+  | Frame
+  | {
+      /** A frame whose length prefix claims more than the decoder's limit. */
+      readonly type: "oversize";
+      /** The payload length the prefix claims, in bytes; its body is skipped, never buffered. */
+      readonly payloadBytes: number;
+    };
 
 /** The longest varint a length prefix may use: 2^56 covers any real frame. */
 const MAX_PREFIX_BYTES = 8;
@@ -22,6 +30,7 @@ const COMPACT_AFTER = 1024;
 
 /** The peer broke the framing rules; the stream cannot be read any further. */
 export class FramingError extends Error {
+  /** Always `"FramingError"`. */
   override name = "FramingError";
 }
 
