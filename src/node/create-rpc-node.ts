@@ -26,6 +26,14 @@ import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
 
+/**
+ * Connections a node keeps open at once (libp2p's `maxConnections`, whose
+ * default is the same): past it, libp2p refuses inbound connections, so a
+ * flood of new peers cannot take a server's memory. Measured: see
+ * docs/RELIABILITY.md, "Hostile peers".
+ */
+export const DEFAULT_MAX_CONNECTIONS = 300;
+
 /** Concurrent streams a QUIC peer may open on one connection (see `createRpcNode`). */
 const QUIC_MAX_STREAMS = 1024;
 
@@ -192,7 +200,14 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
       ...overrides.connectionMonitor,
     },
+    // Inbound limits, against floods of new peers (docs/RELIABILITY.md):
+    // at most DEFAULT_MAX_CONNECTIONS connections; at most 100 handshakes at
+    // once (libp2p's 10 refused bursts of honest clients, e.g. a pool that
+    // restarts), each bounded by libp2p's 10 s inbound upgrade timeout; and
+    // 1000 new connections per second from one host (libp2p's 5 refused
+    // clients behind one NAT, and the tests' and benchmarks' loopback peers).
     connectionManager: {
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
       inboundConnectionThreshold: 1000,
       maxIncomingPendingConnections: 100,
       ...overrides.connectionManager,
