@@ -90,3 +90,11 @@ export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
  * methods or connections.
  */
 export const DEFAULT_MAX_STREAMS_PER_PEER = 1024;
+
+/**
+ * Connections a node keeps open at once (libp2p's `maxConnections`, whose
+ * default is the same): past it, libp2p refuses inbound connections, so a
+ * flood of new peers cannot take a server's memory. Measured: see
+ * docs/RELIABILITY.md, "Hostile peers".
+ */
+export const DEFAULT_MAX_CONNECTIONS = 300;

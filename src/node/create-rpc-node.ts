@@ -7,7 +7,11 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
-import { DEFAULT_IDENTIFY_DELAY_MS, DEFAULT_LIVENESS_TIMEOUT_MS } from "../constants.ts";
+import {
+  DEFAULT_IDENTIFY_DELAY_MS,
+  DEFAULT_LIVENESS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+} from "../constants.ts";
 import {
   type ConnectionKeeper,
   type ConnectionKeeperInit,
@@ -25,14 +29,6 @@ import { optimisticSelect } from "./optimistic-select.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
 import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
-
-/**
- * Connections a node keeps open at once (libp2p's `maxConnections`, whose
- * default is the same): past it, libp2p refuses inbound connections, so a
- * flood of new peers cannot take a server's memory. Measured: see
- * docs/RELIABILITY.md, "Hostile peers".
- */
-export const DEFAULT_MAX_CONNECTIONS = 300;
 
 /** Concurrent streams a QUIC peer may open on one connection (see `createRpcNode`). */
 const QUIC_MAX_STREAMS = 1024;

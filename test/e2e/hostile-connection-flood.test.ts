@@ -8,8 +8,8 @@ import { multiaddr } from "@multiformats/multiaddr";
 import { createLibp2p } from "libp2p";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { TransferService } from "../../gen/p2prpc/test/v1/transfer_pb.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "../../src/constants.ts";
 import { createLibp2pTransport, createRpcNode } from "../../src/index.ts";
-import { DEFAULT_MAX_CONNECTIONS } from "../../src/node/create-rpc-node.ts";
 import { type HostileServer, startHostileServer } from "../helpers/hostile-server.ts";
 import { timeCalls } from "../helpers/latency.ts";
 
