@@ -24,7 +24,7 @@ const MAX_PER_PEER = 300;
  * this only catches a server that stops serving others.
  */
 const P99_FACTOR_BOUND = 50;
-const P99_FLOOR_MS = 1000;
+const P99_FLOOR_MS = 2000;
 const METHODS = [
   TransferService.method.exchange,
   TransferService.method.download,
