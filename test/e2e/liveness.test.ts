@@ -131,6 +131,9 @@ describe.each(["tcp", "quic"] as const)("liveness over %s", (kind) => {
       for (let next = await downloads.next(); !next.done; next = await downloads.next()) {}
     };
     const outcomes = await Promise.all([failure(drain()), failure(upload), failure(echo.next())]);
+    console.log(
+      `${kind} SIGKILL: ${outcomes.map(({ code, afterMs }) => `${Code[code]} ${afterMs.toFixed(0)} ms`).join(", ")}`,
+    );
     for (const [index, { code, afterMs }] of outcomes.entries()) {
       const what = ["server streaming", "client streaming", "bidi"][index];
       assert.equal(code, Code.Unavailable, `${what}: ${Code[code]} after ${afterMs} ms`);

@@ -78,7 +78,9 @@ describe.skipIf(unavailable !== undefined)(
               await fourKinds(transfer, { ...CALLS, seed: round * 100 });
             }
             // The fault was real: packets of these calls were dropped.
-            assert.ok((await netns.droppedPackets()) > 0, "no packet was dropped");
+            const dropped = await netns.droppedPackets();
+            console.log(`${kind}, 5% loss: 12 calls correct, ${dropped} packets dropped`);
+            assert.ok(dropped > 0, "no packet was dropped");
           } finally {
             await netns.setLoss(0);
           }
@@ -109,6 +111,9 @@ describe.skipIf(unavailable !== undefined)(
             const started = performance.now();
             await transfer.exchange({ data: new Uint8Array(1) }, { timeoutMs: CALLS.timeoutMs });
             const roundTripMs = performance.now() - started;
+            console.log(
+              `${kind}, +${DELAY_MS} ms each way: 4 calls correct, a unary call ${roundTripMs.toFixed(0)} ms`,
+            );
             assert.ok(roundTripMs >= 2 * DELAY_MS - 5, `a call took ${roundTripMs} ms`);
           } finally {
             await delayed.stop();
@@ -141,6 +146,10 @@ describe.skipIf(unavailable !== undefined)(
                 afterMs: performance.now() - started,
               })),
             ]);
+            console.log(
+              `${kind}, partition: unary ${Code[unary.code]} after ${unary.afterMs.toFixed(0)} ms (deadline ${PARTITION_DEADLINE_MS}), ` +
+                `bidi in flight ${Code[bidi.code]} after ${bidi.afterMs.toFixed(0)} ms (deadline ${2 * PARTITION_DEADLINE_MS} from its start)`,
+            );
             assert.equal(unary.code, Code.DeadlineExceeded, `unary: ${Code[unary.code]}`);
             assert.ok(
               unary.afterMs < PARTITION_DEADLINE_MS + SLACK_MS,
