@@ -20,11 +20,13 @@ const MAX_PER_PEER = 300;
 /**
  * Loose bound on a well-behaved peer's unary p99 during the flood, as a
  * multiple of its idle p99 (or an absolute floor, for a fast idle p99 on a
- * loaded machine). The measured factor is bench:hostile's (bench/README.md);
+ * loaded machine). The measured factor is bench:hostile's (bench/README.md,
+ * attacker in a process of its own: 34-62x). Here the attacker shares the
+ * client's process and blocks its event loop too (p99 1.3-1.5 s measured), so
  * this only catches a server that stops serving others.
  */
 const P99_FACTOR_BOUND = 200;
-const P99_FLOOR_MS = 2000;
+const P99_FLOOR_MS = 5000;
 const METHODS = [
   TransferService.method.exchange,
   TransferService.method.download,
@@ -118,6 +120,10 @@ describe("one peer opening 10,000 streams to a server process", () => {
 
     const idleP99 = quantile(idle, 0.99);
     const duringP99 = quantile(during, 0.99);
+    console.log(
+      `stream flood: held ${held.size}, refused ${refused}; well-behaved p99 ${idleP99.toFixed(1)} ms idle, ` +
+        `${duringP99.toFixed(1)} ms during (${during.length} calls)`,
+    );
     assert.ok(
       duringP99 < Math.max(P99_FACTOR_BOUND * idleP99, P99_FLOOR_MS),
       `p99 ${duringP99.toFixed(1)} ms during the flood, ${idleP99.toFixed(1)} ms idle`,
