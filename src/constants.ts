@@ -75,3 +75,26 @@ export const DEFAULT_IDENTIFY_DELAY_MS = 1000;
  * connection (see `livenessTimeoutMs`): a ping every 5 s, each given 5 s.
  */
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 10_000;
+
+/**
+ * Default time, in milliseconds, a server waits for a new stream's first
+ * REQUEST_HEADER (and for a later header once its first byte arrived): the
+ * same as libp2p's own 10 s for negotiating an inbound stream's protocol.
+ */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+
+/**
+ * Default limit of concurrent p2prpc streams one peer may have open to a
+ * server, over all its methods and connections: as many as one method
+ * allows on one connection, so a peer cannot multiply it by opening more
+ * methods or connections.
+ */
+export const DEFAULT_MAX_STREAMS_PER_PEER = 1024;
+
+/**
+ * Connections a node keeps open at once (libp2p's `maxConnections`, whose
+ * default is the same): past it, libp2p refuses inbound connections, so a
+ * flood of new peers cannot take a server's memory. Measured: see
+ * docs/RELIABILITY.md, "Hostile peers".
+ */
+export const DEFAULT_MAX_CONNECTIONS = 300;

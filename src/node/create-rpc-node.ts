@@ -6,7 +6,11 @@ import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
-import { DEFAULT_IDENTIFY_DELAY_MS, DEFAULT_LIVENESS_TIMEOUT_MS } from "../constants.ts";
+import {
+  DEFAULT_IDENTIFY_DELAY_MS,
+  DEFAULT_LIVENESS_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+} from "../constants.ts";
 import {
   type ConnectionKeeper,
   type ConnectionKeeperInit,
@@ -189,7 +193,14 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
       ...overrides.connectionMonitor,
     },
+    // Inbound limits, against floods of new peers (docs/RELIABILITY.md):
+    // at most DEFAULT_MAX_CONNECTIONS connections; at most 100 handshakes at
+    // once (libp2p's 10 refused bursts of honest clients, e.g. a pool that
+    // restarts), each bounded by libp2p's 10 s inbound upgrade timeout; and
+    // 1000 new connections per second from one host (libp2p's 5 refused
+    // clients behind one NAT, and the tests' and benchmarks' loopback peers).
     connectionManager: {
+      maxConnections: DEFAULT_MAX_CONNECTIONS,
       inboundConnectionThreshold: 1000,
       maxIncomingPendingConnections: 100,
       ...overrides.connectionManager,

@@ -4,11 +4,14 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ComponentLogger, Connection, Logger, Startable, Stream } from "@libp2p/interface";
 import type { Registrar } from "@libp2p/interface-internal";
 import {
+  DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_MAX_STREAMS_PER_METHOD,
+  DEFAULT_MAX_STREAMS_PER_PEER,
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
 import { methodProtocol } from "../protocol-id.ts";
+import { PeerStreamLimit } from "./peer-stream-limit.ts";
 import { RpcRouter } from "./rpc-router.ts";
 import { serveStream } from "./serve-stream.ts";
 import type { ServedMethod } from "./served-method.ts";
@@ -70,6 +73,23 @@ export interface RpcServerInit {
    * @default 1024
    */
   maxOutboundStreams?: number;
+  /**
+   * Concurrent streams one peer may have open to this server, over all
+   * methods and connections; a stream past it is reset before anything is
+   * read from it (the caller sees `Unavailable`, as for
+   * `maxInboundStreams`). libp2p's own limit is per method and connection.
+   * @default 1024
+   */
+  maxStreamsPerPeer?: number;
+  /**
+   * Milliseconds a new stream may take to deliver its first REQUEST_HEADER
+   * (and a later header, once its first byte arrived, one to two times
+   * this): a stream that does not is reset, against peers that negotiate a
+   * method and send nothing, or a byte at a time. Idle streams between
+   * calls are not timed. `0` turns it off.
+   * @default 10000 (libp2p's own limit for negotiating an inbound stream)
+   */
+  headerTimeoutMs?: number;
 }
 
 /** The libp2p components an {@link RpcServer} uses. */
@@ -119,10 +139,15 @@ export class RpcServer implements Startable {
       maxInboundStreams: this.#init.maxInboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
       maxOutboundStreams: this.#init.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
     };
+    const perPeer = new PeerStreamLimit(
+      this.#init.maxStreamsPerPeer ?? DEFAULT_MAX_STREAMS_PER_PEER,
+    );
     for (const method of this.#methods) {
       await this.#components.registrar.handle(
         method.protocol,
-        (stream: Stream, connection: Connection) => serveStream(stream, connection, method),
+        perPeer.wrap((stream: Stream, connection: Connection) =>
+          serveStream(stream, connection, method),
+        ),
         options,
       );
     }
@@ -157,6 +182,7 @@ function resolveMethods(
         options.maxTimeoutMs ?? init.maxTimeoutMs ?? MAX_TIMEOUT_MS,
         MAX_TIMEOUT_MS,
       ),
+      headerTimeoutMs: init.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
       shutdownSignal:
         options.shutdownSignal === undefined
           ? shutdownSignal

@@ -155,6 +155,12 @@ export async function serveCall(
         // the peer will read.
         const unread = writer.settleByReference(connection, control.clientGone);
         if (unread !== undefined) {
+          // Past the deadline (or at shutdown) a peer that does not read must
+          // not hold the handler: the stream is reset, and the trailer,
+          // which could not leave anyway, is not sent.
+          if (isDeadlineOrShutdown(reason)) {
+            writer.abandonByReference(reason as Error);
+          }
           await unread;
         }
         iterator.return?.()?.catch(() => {});
@@ -293,6 +299,14 @@ function endOfSingle<M>(kind: "unary" | "server-streaming", first: M, rest: M | 
     );
   }
   return first;
+}
+
+/** The call ended at its deadline or because the server shuts down. */
+function isDeadlineOrShutdown(reason: unknown): boolean {
+  return (
+    reason instanceof ConnectError &&
+    (reason.code === Code.DeadlineExceeded || reason.code === Code.Unavailable)
+  );
 }
 
 /** A thenable, as `await` sees it (a handler may return any). */

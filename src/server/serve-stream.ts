@@ -5,6 +5,7 @@ import { FramingError } from "../wire/frame-decoder.ts";
 import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { FrameWriter } from "../wire/frame-writer.ts";
+import { HeaderTimeout } from "./header-timeout.ts";
 import { serveCall } from "./serve-call.ts";
 import type { ServedMethod } from "./served-method.ts";
 
@@ -38,6 +39,7 @@ export async function serveStream(
     },
   });
   const writer = new FrameWriter(stream);
+  const headerTimeout = new HeaderTimeout(stream, reader, method.headerTimeoutMs);
   // A server shutting down closes streams that sit between calls; a call in
   // progress is aborted with the shutdown's reason (Unavailable), ends, and
   // the loop then stops.
@@ -54,7 +56,7 @@ export async function serveStream(
       if (method.shutdownSignal.aborted) {
         break;
       }
-      const first = await reader.read();
+      const first = await headerTimeout.read();
       if (first === undefined || method.shutdownSignal.aborted) {
         break;
       }
@@ -89,6 +91,7 @@ export async function serveStream(
     stream.abort(error as Error);
   } finally {
     method.shutdownSignal.removeEventListener("abort", onShutdown);
+    headerTimeout.dispose();
     reader.detach();
   }
 }

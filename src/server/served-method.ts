@@ -11,6 +11,8 @@ export interface ServedMethod {
   readonly readMaxBytes: number;
   readonly writeMaxBytes: number;
   readonly maxTimeoutMs: number;
+  /** See `RpcServerInit.headerTimeoutMs`. */
+  readonly headerTimeoutMs: number;
   readonly shutdownSignal: AbortSignal;
   readonly requestGate: ((context: HandlerContext) => void | Promise<void>) | undefined;
   readonly binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;

@@ -3,7 +3,7 @@ import { COPY_BODY_MAX_BYTES } from "../constants.ts";
 import { concatFrames } from "./encode-frame.ts";
 import type { EncodedFrame } from "./encode-message.ts";
 import type { FrameWriter } from "./frame-writer.ts";
-import { stopWaitingForCipher, trackReadByCipher } from "./read-by-cipher.ts";
+import { noteReadByCipher, stopWaitingForCipher, trackReadByCipher } from "./read-by-cipher.ts";
 
 /** What {@link ByReferenceSender.settle} watches besides the stream: a libp2p `Connection`. */
 export interface ClosingTarget {
@@ -166,6 +166,27 @@ export class ByReferenceSender {
       stream.addEventListener("close", onStreamClose);
       connection.addEventListener("close", onGone);
     });
+  }
+
+  /**
+   * Resets the stream although a value sent by reference may be unread: for
+   * a call that ended at its deadline (or at shutdown) while the peer reads
+   * nothing, which would otherwise hold the handler for as long as the peer
+   * likes. What of the value still waits in the stream's write buffer is
+   * thrown away by the reset, so it counts as read; what already went below
+   * the stream is read as the connection drains, or the connection closes
+   * ({@link settle} then lets go).
+   */
+  abandon(reason: Error): void {
+    if (this.#unread !== undefined) {
+      // libp2p's AbstractMessageStream keeps unsent bytes in a protected `writeBuffer`.
+      const unsent = (this.#stream as unknown as { writeBuffer?: Iterable<Uint8Array> })
+        .writeBuffer;
+      if (unsent !== undefined) {
+        noteReadByCipher([...unsent]);
+      }
+    }
+    this.#stream.abort(reason);
   }
 
   #startProbing(frame: Uint8Array): void {

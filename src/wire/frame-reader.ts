@@ -271,7 +271,15 @@ export class FrameReader {
       return;
     }
     if (!this.#decoder.idle) {
-      this.#fail(new FramingError("stream ended inside a frame"));
+      // Both directions ended at once: the connection under the stream
+      // closed (a peer killed mid-frame), which a peer's own close of its
+      // side never does. The frame was cut by the transport, not sent short.
+      const stream = this.#stream;
+      this.#fail(
+        stream.writeStatus === "closed" && stream.remoteReadStatus === "closed"
+          ? new StreamResetError("the connection closed inside a frame")
+          : new FramingError("stream ended inside a frame"),
+      );
       return;
     }
     this.#done = true;

@@ -4,6 +4,7 @@ import { ByReferenceSender, type ClosingTarget } from "./by-reference-sender.ts"
 import { concatFrames, frameHead, joinParts } from "./encode-frame.ts";
 import type { EncodedFrame } from "./encode-message.ts";
 import type { FrameType } from "./frame-type.ts";
+import { noteReadByCipher } from "./read-by-cipher.ts";
 
 /**
  * Writes frames to one stream, coalescing bursts of small frames into few
@@ -67,6 +68,19 @@ export class FrameWriter {
   /** Writes a large message frame; see {@link ByReferenceSender.writeLarge}. */
   writeLarge(encoded: EncodedFrame): Promise<void> | undefined {
     return this.#byReference.writeLarge(encoded);
+  }
+
+  /**
+   * Resets the stream, throwing away what is queued here; see
+   * {@link ByReferenceSender.abandon}.
+   */
+  abandonByReference(reason: Error): void {
+    // Queued parts will never be sent: a value among them counts as read.
+    noteReadByCipher(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#largeParts = 0;
+    this.#byReference.abandon(reason);
   }
 
   /** See {@link ByReferenceSender.settle}. */

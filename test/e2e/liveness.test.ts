@@ -7,6 +7,7 @@ import type { Libp2p } from "@libp2p/interface";
 import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
 import { TransferService } from "../../gen/p2prpc/test/v1/transfer_pb.ts";
 import { createLibp2pTransport, createRpcNode } from "../../src/index.ts";
+import { fourKinds } from "../helpers/four-kinds.ts";
 import { QueueIterable } from "../helpers/queue-iterable.ts";
 import { type Fixture, spawnFixture } from "../helpers/spawn-fixture.ts";
 
@@ -89,4 +90,70 @@ describe.each(["tcp", "quic"] as const)("liveness over %s", (kind) => {
       assert.equal(answer.receivedMessages, 1);
     });
   }
+
+  it("every kind of call in flight to a server hit by SIGKILL fails Unavailable within the bound; calls of every kind succeed once it restarted on its key and port", async () => {
+    const first = await startServer(LISTEN[kind]);
+    const transfer = createClient(
+      TransferService,
+      createLibp2pTransport({
+        libp2p: client,
+        peer: first.address,
+        defaultTimeoutMs: CALL_TIMEOUT_MS,
+      }),
+    );
+    // In flight: a download with more to come, an upload and a bidi call that
+    // have sent one message, each after a first answer or a first message.
+    // (A unary call started after the kill is not "in flight": over QUIC its
+    // retry dials the dead address, see docs/RELIABILITY.md, "Real faults".)
+    const downloads = transfer
+      .download({ respondBytes: 1024, respondCount: 100_000 })
+      [Symbol.asyncIterator]();
+    assert.equal((await downloads.next()).done, false);
+    const uploads = new QueueIterable<{ data: Uint8Array }>();
+    const upload = transfer.upload(uploads);
+    uploads.push({ data: new Uint8Array([1]) });
+    const echoes = new QueueIterable<{ data: Uint8Array }>();
+    const echo = transfer.echo(echoes)[Symbol.asyncIterator]();
+    echoes.push({ data: new Uint8Array([1]) });
+    assert.deepEqual((await echo.next()).value?.data, new Uint8Array([1]));
+
+    first.server.child.kill("SIGKILL");
+    const started = performance.now();
+    const failure = async (call: Promise<unknown>): Promise<{ code: Code; afterMs: number }> => {
+      const error = await call.then(
+        () => assert.fail("the call went on"),
+        (reason: unknown) => ConnectError.from(reason),
+      );
+      return { code: error.code, afterMs: performance.now() - started };
+    };
+    const drain = async (): Promise<void> => {
+      // Messages already received are read; then the call must fail.
+      for (let next = await downloads.next(); !next.done; next = await downloads.next()) {}
+    };
+    const outcomes = await Promise.all([failure(drain()), failure(upload), failure(echo.next())]);
+    console.log(
+      `${kind} SIGKILL: ${outcomes.map(({ code, afterMs }) => `${Code[code]} ${afterMs.toFixed(0)} ms`).join(", ")}`,
+    );
+    for (const [index, { code, afterMs }] of outcomes.entries()) {
+      const what = ["server streaming", "client streaming", "bidi"][index];
+      assert.equal(code, Code.Unavailable, `${what}: ${Code[code]} after ${afterMs} ms`);
+      assert.ok(
+        afterMs < LIVENESS_TIMEOUT_MS + SLACK_MS,
+        `${what}: Unavailable after ${Math.round(afterMs)} ms, over the ${LIVENESS_TIMEOUT_MS} ms bound`,
+      );
+    }
+    uploads.end();
+    echoes.end();
+
+    // Restarted with the same key on the same port: the same transport's
+    // next calls, of every kind, succeed with nothing done by the application.
+    await first.server.exited();
+    await startServer(first.address.replace(/\/p2p\/.*$/, ""));
+    await fourKinds(transfer, {
+      messageBytes: 1024,
+      messages: 4,
+      timeoutMs: CALL_TIMEOUT_MS,
+      seed: 7,
+    });
+  });
 });

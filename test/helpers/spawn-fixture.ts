@@ -11,6 +11,8 @@ export interface Fixture {
   readonly lines: string[];
   /** Resolves with the first line that matches `pattern`, printed or to come. */
   line(pattern: RegExp): Promise<string>;
+  /** Writes `line` and a newline to its stdin. */
+  send(line: string): void;
   /** Resolves with its exit code once it exited. */
   exited(): Promise<number | null>;
   /** SIGKILLs it (stopped or not) and waits for it to go; nothing if it already went. */
@@ -19,15 +21,22 @@ export interface Fixture {
 
 /**
  * Runs `node --conditions=p2prpc-source test/fixtures/<script> ...args` on
- * the tests' Node. Kill every fixture in `afterEach`/`afterAll`: a test that
+ * the tests' Node, after `prefix` when given (e.g. `ip netns exec <ns>`, to
+ * run it in a network namespace). Kill every fixture in `afterEach`/`afterAll`: a test that
  * fails must not leave a process behind.
  */
-export function spawnFixture(script: string, args: string[]): Fixture {
-  const child = spawn(
+export function spawnFixture(script: string, args: string[], prefix: string[] = []): Fixture {
+  const [command, ...commandArgs] = [
+    ...prefix,
     process.execPath,
-    ["--conditions=p2prpc-source", `test/fixtures/${script}`, ...args],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
-  );
+    "--conditions=p2prpc-source",
+    `test/fixtures/${script}`,
+    ...args,
+  ];
+  const child = spawn(command as string, commandArgs, {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const waiters = new Set<{ pattern: RegExp; resolve: (line: string) => void }>();
   const exitedNow = once(child, "exit").then(([code]) => code as number | null);
@@ -67,6 +76,9 @@ export function spawnFixture(script: string, args: string[]): Fixture {
           ),
         );
       });
+    },
+    send(line) {
+      child.stdin?.write(`${line}\n`);
     },
     exited: () => exitedNow,
     async kill() {
