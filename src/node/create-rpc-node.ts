@@ -11,6 +11,7 @@ import {
   DEFAULT_LIVENESS_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
 } from "../constants.ts";
+import { dhtParts, type RpcNodeDhtOptions } from "../discovery/dht-options.ts";
 import {
   type ConnectionKeeper,
   type ConnectionKeeperInit,
@@ -116,6 +117,14 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default undefined (peer store in memory, lost when the process ends)
    */
   dataDir?: string;
+  /**
+   * Turns on DHT routing (`@libp2p/kad-dht`, joined through `bootstrap`
+   * peers): a PeerId alone is then enough to call a peer, whose addresses
+   * the DHT finds, and servers can advertise their services as provider
+   * records (see docs/DISCOVERY.md). The DHT runs as the `dht` service.
+   * @default undefined (no DHT: peers are found from the peer store only)
+   */
+  dht?: RpcNodeDhtOptions;
 }
 
 /**
@@ -161,7 +170,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const deferIdentify = identifyDelayMs > 0 && !("identify" in (options.services ?? {}));
   const datastore: ClosableDatastore | undefined =
     options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
+  const dht = options.dht === undefined ? undefined : dhtParts(options.dht);
   const services = {
+    ...dht?.services,
     identify: deferIdentify ? identifyAfterDelay(identify, {}, identifyDelayMs) : identify(),
     ping: ping(),
     ...(options.connectionKeeper === false
@@ -188,6 +199,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ),
     ],
     ...(datastore === undefined ? {} : { datastore }),
+    ...(dht === undefined ? {} : { peerDiscovery: dht.peerDiscovery }),
     ...overrides,
     connectionMonitor: {
       ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
