@@ -12,6 +12,7 @@ import {
   DEFAULT_MAX_CONNECTIONS,
 } from "../constants.ts";
 import { dhtParts, type RpcNodeDhtOptions } from "../discovery/dht-options.ts";
+import { type RpcNodeRelayOptions, relayParts } from "../discovery/relay-options.ts";
 import {
   type ConnectionKeeper,
   type ConnectionKeeperInit,
@@ -125,6 +126,15 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default undefined (no DHT: peers are found from the peer store only)
    */
   dht?: RpcNodeDhtOptions;
+  /**
+   * Turns on reach through NATs: the circuit relay v2 transport (listen
+   * through `relays`, dial `/p2p-circuit` addresses), DCUtR hole punching,
+   * and optionally a relay server for others (see docs/DISCOVERY.md). Which
+   * methods run on a relayed (limited) connection is the server's
+   * `limitedConnections`.
+   * @default undefined (direct connections only)
+   */
+  relay?: RpcNodeRelayOptions;
 }
 
 /**
@@ -171,8 +181,10 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const datastore: ClosableDatastore | undefined =
     options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
   const dht = options.dht === undefined ? undefined : dhtParts(options.dht);
+  const relay = options.relay === undefined ? undefined : relayParts(options.relay);
   const services = {
     ...dht?.services,
+    ...relay?.services,
     identify: deferIdentify ? identifyAfterDelay(identify, {}, identifyDelayMs) : identify(),
     ping: ping(),
     ...(options.connectionKeeper === false
@@ -182,13 +194,16 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     ...options.services,
   } as ServiceFactoryMap<T & RpcNodeServices>;
   const node = await createLibp2p({
-    addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
+    addresses: {
+      listen: [...(options.listen ?? DEFAULT_LISTEN_ADDRESSES), ...(relay?.listen ?? [])],
+    },
     transports: [
       tcp(),
       optimisticSelectTransport(
         quicReadBackpressure(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
       ),
       memory(),
+      ...(relay === undefined ? [] : [relay.transport]),
     ],
     connectionEncrypters: [leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(cachedKeyNoise())))],
     streamMuxers: [
