@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Libp2p, PeerId } from "@libp2p/interface";
+import type { Libp2p, PeerId, PrivateKey } from "@libp2p/interface";
 import type { MemoryDatastore as Datastore } from "datastore-core";
 import { decode } from "uint8-varint";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
@@ -32,9 +32,11 @@ export async function startDhtNode(
   dht: RpcNodeDhtOptions = {},
   server?: Partial<RpcServerInit>,
   datastore?: Datastore,
+  privateKey?: PrivateKey,
 ): Promise<Libp2p> {
   const node = await createRpcNode({
     listen: ["/ip4/127.0.0.1/tcp/0"],
+    ...(privateKey === undefined ? {} : { privateKey }),
     ...(datastore === undefined ? {} : { libp2p: { datastore } }),
     dht: {
       ...LAN_DHT,

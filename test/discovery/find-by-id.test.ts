@@ -1,95 +1,146 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { Code, createClient } from "@connectrpc/connect";
-import type { Libp2p } from "@libp2p/interface";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import type { Libp2p, PeerId, PrivateKey } from "@libp2p/interface";
+import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import {
-  createLibp2pTransport,
-  createRpcNode,
-  type RpcNodeDhtOptions,
-  rpcServer,
-} from "../../src/index.ts";
-import { createEchoProbe, echoImpl } from "../helpers/echo-service.ts";
+import { createLibp2pTransport, createRpcNode, type RpcNodeDhtOptions } from "../../src/index.ts";
 import { TEST_CALL_TIMEOUT_MS } from "../helpers/start-pair.ts";
-import { codeOf, waitFor } from "../helpers/wait-for.ts";
+import { codeOf } from "../helpers/wait-for.ts";
+import { routingTableOf, startDhtNode } from "./dht-nodes.ts";
 
-const LOOPBACK = ["/ip4/127.0.0.1/tcp/0"];
-/** Loopback nodes have no public address: they are DHT servers and keep every address. */
-const LAN: RpcNodeDhtOptions = { mode: "server", addresses: "all" };
+/**
+ * No self-queries (kad-dht's periodic lookup of a node's own id, which in a
+ * network this small would teach every node every other), so each routing
+ * table holds only the nodes it dialed or was dialed by, and a lookup has to
+ * walk the chain: client → first → second → third, whose answer holds the
+ * server.
+ */
+const CHAIN: RpcNodeDhtOptions = {
+  kadDHT: {
+    allowQueryWithZeroPeers: true,
+    querySelfInterval: 3_600_000,
+    initialQuerySelfInterval: 3_600_000,
+  },
+};
 
-function addressOf(node: Libp2p): string {
-  return String(node.getMultiaddrs()[0]);
+interface LookupEvent {
+  readonly name: string;
+  readonly to?: PeerId;
+  readonly from?: PeerId;
+  readonly closer?: Array<{ id: PeerId }>;
 }
 
-/** Resolves once `node`'s DHT routing table holds at least `size` peers. */
-async function routingTableOf(node: Libp2p, size: number): Promise<void> {
-  const dht = (node.services as { dht?: { routingTable: { size: number } } }).dht;
-  assert.ok(dht !== undefined, "the node has a DHT");
-  await waitFor(() => dht.routingTable.size >= size, `a routing table of ${size}`, 15_000);
+/**
+ * The rounds a lookup of `target` from `node` took, from kad-dht's query
+ * events: 1 for a peer of `node`'s routing table, one more for each peer
+ * learned from another's answer, for the peer whose answer held the target.
+ */
+async function lookupHops(node: Libp2p, target: PeerId): Promise<number> {
+  const dht = (
+    node.services as unknown as {
+      dht: { findPeer(id: PeerId, options: object): AsyncIterable<LookupEvent> };
+    }
+  ).dht;
+  const depth = new Map<string, number>();
+  for await (const event of dht.findPeer(target, {
+    useCache: false,
+    signal: AbortSignal.timeout(10_000),
+  })) {
+    if (event.name === "SEND_QUERY" && !depth.has(String(event.to))) {
+      depth.set(String(event.to), 1);
+    } else if (event.name === "PEER_RESPONSE") {
+      const from = depth.get(String(event.from)) ?? 1;
+      for (const { id } of event.closer ?? []) {
+        if (!depth.has(id.toString())) {
+          depth.set(id.toString(), from + 1);
+        }
+      }
+    } else if (event.name === "FINAL_PEER") {
+      return depth.get(String(event.from)) ?? 1;
+    }
+  }
+  throw new Error("the lookup did not find the target");
+}
+
+/** A peer's Kademlia id: the SHA-256 of its PeerId's multihash bytes (kad-dht's `convertPeerId`). */
+function kadId(key: PrivateKey): Buffer {
+  return createHash("sha256").update(peerIdFromPrivateKey(key).toMultihash().bytes).digest();
+}
+
+/** XOR distance of two Kademlia ids, as a big-endian number. */
+function distance(a: Buffer, b: Buffer): bigint {
+  return BigInt(`0x${Buffer.from(a.map((byte, i) => byte ^ (b[i] ?? 0))).toString("hex")}`);
+}
+
+/**
+ * Keys for the chain, farthest from the server first: a Kademlia lookup
+ * follows only peers closer to the target than those it asked, so each node
+ * of the chain must be closer to the server than the one before it.
+ */
+async function chainKeys(server: PrivateKey, count: number): Promise<PrivateKey[]> {
+  const target = kadId(server);
+  const keys = await Promise.all(Array.from({ length: count }, () => generateKeyPair("Ed25519")));
+  return keys
+    .map((key) => ({ key, d: distance(kadId(key), target) }))
+    .sort((a, b) => (a.d < b.d ? 1 : a.d > b.d ? -1 : 0))
+    .map(({ key }) => key);
 }
 
 describe("find by id: a client calls a peer it knows only by PeerId, through the DHT", () => {
   const nodes: Libp2p[] = [];
   let first: Libp2p;
-  let second: Libp2p;
   let server: Libp2p;
 
+  let outsiders: PrivateKey[];
+
   beforeAll(async () => {
-    // first <- second <- server: the server knows only the second node at start.
-    first = await createRpcNode({ listen: LOOPBACK, dht: LAN });
-    nodes.push(first);
-    second = await createRpcNode({
-      listen: LOOPBACK,
-      dht: { ...LAN, bootstrap: [addressOf(first)] },
-    });
-    nodes.push(second);
-    await routingTableOf(second, 1);
-    server = await createRpcNode({
-      listen: LOOPBACK,
-      dht: { ...LAN, bootstrap: [addressOf(second)] },
-      services: {
-        rpc: rpcServer({
-          routes: (router) => router.service(EchoService, echoImpl(createEchoProbe())),
-        }),
-      },
-    });
-    nodes.push(server);
-    await routingTableOf(server, 1);
-    // The first node learns of the server through the DHT itself (the server's self-query).
-    await waitFor(
-      () => first.getConnections(server.peerId).length > 0,
-      "the first node to meet the server",
-      15_000,
-    );
+    const serverKey = await generateKeyPair("Ed25519");
+    const keys = await chainKeys(serverKey, 5);
+    // The two farthest keys are for the nodes that look the server up.
+    outsiders = keys.slice(0, 2);
+    first = await startDhtNode(undefined, CHAIN, undefined, undefined, keys[2]);
+    const second = await startDhtNode(first, CHAIN, undefined, undefined, keys[3]);
+    const third = await startDhtNode(second, CHAIN, undefined, undefined, keys[4]);
+    server = await startDhtNode(third, CHAIN, {}, undefined, serverKey);
+    nodes.push(first, second, third, server);
+    // Each node's table holds its neighbours in the chain.
+    await Promise.all([
+      routingTableOf(first, 1),
+      routingTableOf(second, 2),
+      routingTableOf(third, 2),
+    ]);
   }, 30_000);
 
   afterAll(async () => {
     await Promise.all(nodes.map((node) => node.stop()));
   });
 
+  it("a lookup from the first node's side walks the chain: three rounds", async () => {
+    const probe = await startDhtNode(first, CHAIN, undefined, undefined, outsiders[0]);
+    nodes.push(probe);
+    assert.equal(await lookupHops(probe, server.peerId), 3);
+  });
+
   it("dials the server by PeerId: the address comes from a DHT lookup", async () => {
-    const client = await createRpcNode({
-      listen: LOOPBACK,
-      dht: { ...LAN, bootstrap: [addressOf(first)] },
-    });
+    const client = await startDhtNode(first, CHAIN, undefined, undefined, outsiders[1]);
     nodes.push(client);
-    await routingTableOf(client, 1);
-    // The client's own start-up query (kad-dht's self-query) may have taught it
-    // the server's address already, in a network this small: forget it.
-    await client.peerStore.delete(server.peerId);
     // What the client knows before the call: the first node, and nothing of the server.
     assert.equal(client.getConnections(server.peerId).length, 0);
-    const known = (await client.peerStore.has(server.peerId))
-      ? (await client.peerStore.get(server.peerId)).addresses
-      : [];
-    assert.deepEqual(known, [], "the client has no address of the server");
+    assert.equal(
+      await client.peerStore.has(server.peerId),
+      false,
+      "the client knows nothing of the server",
+    );
 
     const echo = createClient(
       EchoService,
       createLibp2pTransport({ libp2p: client, peer: server.peerId.toString() }),
     );
     const reply = await echo.unary({ text: "by id" }, { timeoutMs: TEST_CALL_TIMEOUT_MS });
-    assert.equal(reply.text, "by id");
+    assert.equal(reply.text, server.peerId.toString());
     const [connection] = client.getConnections(server.peerId);
     assert.ok(connection !== undefined);
     assert.ok(
@@ -99,7 +150,7 @@ describe("find by id: a client calls a peer it knows only by PeerId, through the
   });
 
   it("without the DHT, the same call fails with Unavailable: nothing knows the address", async () => {
-    const client = await createRpcNode({ listen: LOOPBACK });
+    const client = await createRpcNode({ listen: ["/ip4/127.0.0.1/tcp/0"] });
     nodes.push(client);
     await client.dial(first.getMultiaddrs(), { signal: AbortSignal.timeout(10_000) });
     const echo = createClient(
