@@ -15,6 +15,8 @@ export class ServiceAdvertiser {
   readonly #log: Logger;
   #cids: CID[] = [];
   #running = new AbortController();
+  /** Settles once every publication started has ended (published, failed or aborted). */
+  #publishing: Promise<unknown> = Promise.resolve();
 
   constructor(routing: ContentRouting, log: Logger) {
     this.#routing = routing;
@@ -25,9 +27,13 @@ export class ServiceAdvertiser {
   start(serviceKeys: readonly string[]): void {
     this.#running = new AbortController();
     const signal = this.#running.signal;
-    void Promise.all(serviceKeys.map((key) => serviceKeyCid(key))).then(async (cids) => {
+    // Not awaited by start(): a publication runs until the DHT has peers to store it.
+    this.#publishing = Promise.all(serviceKeys.map((key) => serviceKeyCid(key))).then((cids) => {
+      if (signal.aborted) {
+        return;
+      }
       this.#cids = cids;
-      await Promise.all(
+      return Promise.all(
         cids.map((cid, index) =>
           this.#routing.provide(cid, { signal }).then(
             () => this.#log("advertised %s as %s", serviceKeys[index], cid),
@@ -45,6 +51,8 @@ export class ServiceAdvertiser {
   /** Stops publishing the records again; those already stored expire. */
   async stop(): Promise<void> {
     this.#running.abort();
+    // A publication still under way could write its record after the cancel.
+    await this.#publishing;
     await Promise.all(
       this.#cids.map((cid) =>
         this.#routing.cancelReprovide(cid).catch((error: unknown) => {

@@ -3,7 +3,7 @@ import type { Libp2p } from "@libp2p/interface";
 import { MemoryDatastore } from "datastore-core";
 import { afterAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import { type RpcNodeDhtOptions, serviceCid } from "../../src/index.ts";
+import { type RpcNodeDhtOptions, type RpcServer, serviceCid } from "../../src/index.ts";
 import { providerRecordTimes, providersOf, providersUntil, startDhtNode } from "./dht-nodes.ts";
 
 /**
@@ -75,5 +75,16 @@ describe("provider records: refreshed while the server runs, gone after it stops
       6 * VALIDITY_MS,
     );
     assert.equal((await providersOf(client, cid)).has(id), false);
+  });
+
+  it("a server whose first publication still waits for DHT peers stops without waiting for it", async () => {
+    // No bootstrap: kad-dht holds the publication back until it has a peer.
+    const lonely = await startDhtNode(undefined, SHORT_LIVED, { advertise: true });
+    nodes.push(lonely);
+    const started = Date.now();
+    // The server alone, the DHT still running (a whole node's stop would end the DHT's queries too).
+    await (lonely.services as unknown as { rpc: RpcServer }).rpc.stop();
+    // Loose bound: a stop that waited for the publication would never end (the test's timeout).
+    assert.ok(Date.now() - started < 10_000);
   });
 });
