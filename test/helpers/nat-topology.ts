@@ -68,10 +68,29 @@ function link(a: string, aName: string, b: string, bName: string): void {
   ip("-n", b, "link", "set", bName, "up");
 }
 
-/** Makes a NAT router: forwards between `lan` and `wan`, masquerades to `wan`, drops new connections from `wan`. */
+/**
+ * Makes a NAT router as a home router is: forwards between `lan` and `wan`,
+ * masquerades to `wan`, and silently drops every new connection from `wan`,
+ * to the LAN or to itself (no RST for unsolicited packets).
+ */
 function natRouter(ns: string): void {
   inNs(ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
   inNs(ns, "iptables", "-t", "nat", "-A", "POSTROUTING", "-o", "wan", "-j", "MASQUERADE");
+  inNs(
+    ns,
+    "iptables",
+    "-A",
+    "INPUT",
+    "-i",
+    "wan",
+    "-m",
+    "conntrack",
+    "--ctstate",
+    "ESTABLISHED,RELATED",
+    "-j",
+    "ACCEPT",
+  );
+  inNs(ns, "iptables", "-A", "INPUT", "-i", "wan", "-j", "DROP");
   inNs(
     ns,
     "iptables",

@@ -126,4 +126,42 @@ describe.skipIf(UNAVAILABLE !== undefined)("through NAT: circuit relay v2 and DC
       false,
     );
   });
+
+  // Would the NATs allow a hole punch at all? A raw TCP simultaneous open,
+  // without libp2p, between the two mapped endpoints (MASQUERADE keeps a free
+  // source port, so a fixed local port maps to the same port on the NAT).
+  it("an unsolicited connection to the server's NAT is dropped: the NAT is a real one", async () => {
+    const t = topology as NatTopology;
+    const alone = t.spawn(t.client, "tcp-punch.ts", ["5101", "10.71.0.3", "5102", "2500"]);
+    fixtures.push(alone);
+    const outcome = JSON.parse(await alone.line(/"event":"(punched|gave-up)"/)) as Event & {
+      errors?: Record<string, number>;
+    };
+    assert.equal(outcome.event, "gave-up");
+    // Dropped silently (as a home router does), not refused.
+    assert.deepEqual(Object.keys(outcome.errors ?? {}), ["timeout"]);
+  });
+
+  it("a raw TCP simultaneous open through both NATs succeeds: a hole punch is possible here", async () => {
+    const t = topology as NatTopology;
+    const a = t.spawn(t.client, "tcp-punch.ts", ["5001", "10.71.0.3", "5002", "15000"]);
+    const b = t.spawn(t.server, "tcp-punch.ts", ["5002", "10.71.0.2", "5001", "15000"]);
+    fixtures.push(a, b);
+    const [fromA, fromB] = await Promise.all(
+      [a, b].map(
+        async (side) =>
+          JSON.parse(await side.line(/"event":"(punched|gave-up)"/)) as Event & {
+            heard?: string;
+            remote?: string;
+          },
+      ),
+    );
+    // Each side reached the other's NAT-mapped endpoint, and heard the other's port.
+    assert.equal(fromA?.event, "punched", JSON.stringify(fromA));
+    assert.equal(fromA?.remote, "10.71.0.3:5002");
+    assert.equal(fromA?.heard, "5002");
+    assert.equal(fromB?.event, "punched", JSON.stringify(fromB));
+    assert.equal(fromB?.remote, "10.71.0.2:5001");
+    assert.equal(fromB?.heard, "5001");
+  });
 });
