@@ -3,13 +3,14 @@ import { createHash } from "node:crypto";
 import { Code, createClient } from "@connectrpc/connect";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import type { Libp2p, PeerId, PrivateKey } from "@libp2p/interface";
+import { kadDHT, passthroughMapper } from "@libp2p/kad-dht";
 import { peerIdFromPrivateKey } from "@libp2p/peer-id";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
 import { createLibp2pTransport, createRpcNode, type RpcNodeDhtOptions } from "../../src/index.ts";
 import { TEST_CALL_TIMEOUT_MS } from "../helpers/start-pair.ts";
 import { codeOf } from "../helpers/wait-for.ts";
-import { routingTableOf, startDhtNode } from "./dht-nodes.ts";
+import { LAN_DHT, routingTableOf, startDhtNode } from "./dht-nodes.ts";
 
 /**
  * No self-queries (kad-dht's periodic lookup of a node's own id, which in a
@@ -64,6 +65,13 @@ async function lookupHops(node: Libp2p, target: PeerId): Promise<number> {
   }
   throw new Error("the lookup did not find the target");
 }
+
+/** The kad-dht options `dht: LAN_DHT` resolves to, for a plain kad-dht. */
+const LAN_KAD = {
+  protocol: "/p2prpc/kad/1.0.0",
+  clientMode: false,
+  peerInfoMapper: passthroughMapper,
+};
 
 /** A peer's Kademlia id: the SHA-256 of its PeerId's multihash bytes (kad-dht's `convertPeerId`). */
 function kadId(key: PrivateKey): Buffer {
@@ -161,5 +169,23 @@ describe("find by id: a client calls a peer it knows only by PeerId, through the
       await codeOf(echo.unary({ text: "no dht" }, { timeoutMs: TEST_CALL_TIMEOUT_MS })),
       Code.Unavailable,
     );
+  });
+
+  it("canary: kad-dht alone answers a peer-store entry without addresses locally (lookUpPeersWithoutAddresses is still needed)", async () => {
+    // Upstream kad-dht, not wrapped: the node's `dht` service replaced by a plain one
+    // (kad-dht takes the node's `ping` service as a component, which its types do not show).
+    const plain = await createRpcNode({
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+      dht: { ...LAN_DHT, ...CHAIN, bootstrap: [String(first.getMultiaddrs()[0])] },
+      services: { dht: kadDHT({ ...LAN_KAD, ...CHAIN.kadDHT }) } as never,
+    });
+    nodes.push(plain);
+    await routingTableOf(plain, 1);
+    // An entry without addresses, as the connection keeper's tag leaves it.
+    await plain.peerStore.merge(server.peerId, { tags: { "p2prpc-test": { value: 1 } } });
+    const found = await plain.peerRouting.findPeer(server.peerId, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.deepEqual(found.multiaddrs, [], "kad-dht now looks such a peer up: delete the wrapper");
   });
 });
