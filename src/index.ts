@@ -45,6 +45,9 @@ export {
   DEFAULT_MAX_STREAMS_PER_METHOD,
   DEFAULT_PROTOCOL_PREFIX,
 } from "./constants.ts";
+export type { RpcNodeDhtOptions } from "./discovery/dht-options.ts";
+export type { RpcNodeRelayOptions } from "./discovery/relay-options.ts";
+export { serviceCid } from "./discovery/service-cid.ts";
 export type { RpcNodeOptions, RpcNodeServices } from "./node/create-rpc-node.ts";
 export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
 export { loadPrivateKey } from "./node/load-private-key.ts";

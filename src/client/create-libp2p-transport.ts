@@ -16,15 +16,17 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { runStreamingCall } from "@connectrpc/connect/protocol";
-import type { PeerId } from "@libp2p/interface";
+import type { ContentRouting, PeerId } from "@libp2p/interface";
 import { isMultiaddr, type Multiaddr } from "@multiformats/multiaddr";
 import { MAX_TIMEOUT_MS } from "../constants.ts";
+import { DEFAULT_MAX_PROVIDERS } from "../discovery/constants.ts";
 import type { BalancePolicy } from "../pool/balance-policy.ts";
 import { ConnectionKeeper } from "../pool/connection-keeper.ts";
 import { DiscoveredPeerSource } from "../pool/discovered-peer-source.ts";
 import { DiscoveredPeers, type DiscoveryNode } from "../pool/discovered-peers.ts";
 import { PeerChannel, type PeerChannelOptions } from "../pool/peer-channel.ts";
 import { PeerPool } from "../pool/peer-pool.ts";
+import { ProviderPeerSource } from "../pool/provider-peer-source.ts";
 import type { RetryOptions } from "../pool/retry-options.ts";
 import { StaticPeerSource } from "../pool/static-peer-source.ts";
 import { methodProtocol } from "../protocol-id.ts";
@@ -64,14 +66,21 @@ export type Libp2pTransportOptions = Libp2pTransportCommonOptions &
       }
     | {
         /**
-         * Call the peers found to serve each method: those libp2p knows (the
+         * `true`: call the peers found to serve each method: those libp2p knows (the
          * peer store, filled by identify) whose protocols include the
          * method's protocol id, followed as they come and go (a topology on
          * the protocol, `peer:update` events), connected ones first. Needs a
          * full libp2p node as `libp2p`. See `waitForReady` for a method no
          * known peer serves.
+         *
+         * `"providers"`: call any peer that advertises the method's service
+         * in the DHT (`rpcServer({ advertise: true })`), found with the node's
+         * `contentRouting.findProviders` under the service's `serviceCid`
+         * (asked again after `providersMaxAgeMs`); a call fails with
+         * `Unavailable` when none is found. Needs a node with a DHT
+         * (`createRpcNode({ dht })`).
          */
-        discover: true;
+        discover: true | "providers";
         /** Not with `peers` or `discover`. */
         peer?: undefined;
         /** Not with `peer` or `discover`. */
@@ -105,6 +114,12 @@ export interface Libp2pTransportCommonOptions {
    * @default false
    */
   waitForReady?: boolean;
+  /**
+   * With `discover: "providers"`, how long the providers found for a service
+   * are called before the DHT is asked again, in milliseconds.
+   * @default 60000
+   */
+  providersMaxAgeMs?: number;
   /**
    * Longest wait for a connection to a peer, in milliseconds; a dial that
    * takes longer fails the attempt with `Unavailable` (and may be retried).
@@ -192,18 +207,21 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
   };
   const discovered =
     peers.kind === "discover" ? new DiscoveredPeers(discoveryNodeOf(libp2p)) : undefined;
+  const channelOf = (peer: PeerId): PeerChannel =>
+    new PeerChannel(peer.toString(), libp2p, peer, channelOptions);
   const pool = new PeerPool(
-    discovered !== undefined && peers.kind === "discover"
-      ? new DiscoveredPeerSource(
-          discovered,
-          (peer) => new PeerChannel(peer.toString(), libp2p, peer, channelOptions),
-          peers.waitForReady,
-        )
-      : new StaticPeerSource(
-          (peers.kind === "static" ? peers.targets : []).map(
-            (target) => new PeerChannel(targetId(target), libp2p, target, channelOptions),
+    peers.kind === "providers"
+      ? new ProviderPeerSource(contentRoutingOf(libp2p), channelOf, {
+          maxAgeMs: peers.maxAgeMs,
+          maxProviders: DEFAULT_MAX_PROVIDERS,
+        })
+      : discovered !== undefined && peers.kind === "discover"
+        ? new DiscoveredPeerSource(discovered, channelOf, peers.waitForReady)
+        : new StaticPeerSource(
+            (peers.kind === "static" ? peers.targets : []).map(
+              (target) => new PeerChannel(targetId(target), libp2p, target, channelOptions),
+            ),
           ),
-        ),
     resolved.balance,
     resolved.retry,
   );
@@ -321,6 +339,17 @@ function keeperOf(libp2p: Dialer): ConnectionKeeper | undefined {
   const keeper = (libp2p as { services?: { connectionKeeper?: unknown } }).services
     ?.connectionKeeper;
   return keeper instanceof ConnectionKeeper ? keeper : undefined;
+}
+
+/** The node's content routing, which `discover: "providers"` asks. */
+function contentRoutingOf(libp2p: Dialer): ContentRouting {
+  const routing = (libp2p as { contentRouting?: ContentRouting }).contentRouting;
+  if (routing === undefined) {
+    throw new TypeError(
+      'createLibp2pTransport\'s `discover: "providers"` needs a libp2p node with content routing',
+    );
+  }
+  return routing;
 }
 
 /** `libp2p` as discovery needs it: a full node, not just something that dials. */

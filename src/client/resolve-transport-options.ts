@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_STREAMS_PER_METHOD,
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
+import { DEFAULT_PROVIDERS_MAX_AGE_MS } from "../discovery/constants.ts";
 import { checkNumber } from "../options/check-number.ts";
 import { checkProtocolPrefix } from "../options/check-protocol-prefix.ts";
 import type { BalancePolicy } from "../pool/balance-policy.ts";
@@ -25,7 +26,8 @@ import type { StreamPoolOptions } from "./stream-pool.ts";
 /** What a transport's calls go to: fixed targets, or the peers discovered to serve each method. */
 export type ResolvedPeers =
   | { readonly kind: "static"; readonly targets: ReadonlyArray<PeerId | Multiaddr | Multiaddr[]> }
-  | { readonly kind: "discover"; readonly waitForReady: boolean };
+  | { readonly kind: "discover"; readonly waitForReady: boolean }
+  | { readonly kind: "providers"; readonly maxAgeMs: number };
 
 /** {@link Libp2pTransportOptions} checked, with every default filled in. */
 export interface ResolvedTransportOptions {
@@ -118,9 +120,19 @@ function peersOf(options: Libp2pTransportOptions): ResolvedPeers {
   if (given.length !== 1) {
     throw new TypeError(`${WHAT} needs exactly one of \`peer\`, \`peers\` and \`discover\``);
   }
+  if (discover === "providers") {
+    return {
+      kind: "providers",
+      maxAgeMs: checkNumber(options.providersMaxAgeMs, `${WHAT}'s providersMaxAgeMs`, {
+        fallback: DEFAULT_PROVIDERS_MAX_AGE_MS,
+        min: 0,
+        whole: false,
+      }),
+    };
+  }
   if (discover !== undefined) {
     if (discover !== true) {
-      throw new TypeError(`${WHAT}'s discover must be true when given`);
+      throw new TypeError(`${WHAT}'s discover must be true or "providers" when given`);
     }
     return { kind: "discover", waitForReady: options.waitForReady ?? false };
   }

@@ -107,6 +107,8 @@ export class StreamOpener {
       signal,
       maxOutboundStreams: this.#maxOutboundStreams,
       negotiateFully: !optimistic,
+      // The server decides which methods run on a limited (relayed) connection.
+      runOnLimitedConnection: true,
     });
   }
 }

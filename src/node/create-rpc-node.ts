@@ -11,6 +11,8 @@ import {
   DEFAULT_LIVENESS_TIMEOUT_MS,
   DEFAULT_MAX_CONNECTIONS,
 } from "../constants.ts";
+import { dhtParts, type RpcNodeDhtOptions } from "../discovery/dht-options.ts";
+import { type RpcNodeRelayOptions, relayParts } from "../discovery/relay-options.ts";
 import {
   type ConnectionKeeper,
   type ConnectionKeeperInit,
@@ -116,6 +118,23 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * @default undefined (peer store in memory, lost when the process ends)
    */
   dataDir?: string;
+  /**
+   * Turns on DHT routing (`@libp2p/kad-dht`, joined through `bootstrap`
+   * peers): a PeerId alone is then enough to call a peer, whose addresses
+   * the DHT finds, and servers can advertise their services as provider
+   * records (see docs/DISCOVERY.md). The DHT runs as the `dht` service.
+   * @default undefined (no DHT: peers are found from the peer store only)
+   */
+  dht?: RpcNodeDhtOptions;
+  /**
+   * Turns on reach through NATs: the circuit relay v2 transport (listen
+   * through `relays`, dial `/p2p-circuit` addresses), DCUtR hole punching,
+   * and optionally a relay server for others (see docs/DISCOVERY.md). Which
+   * methods run on a relayed (limited) connection is the server's
+   * `limitedConnections`.
+   * @default undefined (direct connections only)
+   */
+  relay?: RpcNodeRelayOptions;
 }
 
 /**
@@ -161,7 +180,11 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const deferIdentify = identifyDelayMs > 0 && !("identify" in (options.services ?? {}));
   const datastore: ClosableDatastore | undefined =
     options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
+  const dht = options.dht === undefined ? undefined : dhtParts(options.dht);
+  const relay = options.relay === undefined ? undefined : relayParts(options.relay);
   const services = {
+    ...dht?.services,
+    ...relay?.services,
     identify: deferIdentify ? identifyAfterDelay(identify, {}, identifyDelayMs) : identify(),
     ping: ping(),
     ...(options.connectionKeeper === false
@@ -171,13 +194,16 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     ...options.services,
   } as ServiceFactoryMap<T & RpcNodeServices>;
   const node = await createLibp2p({
-    addresses: { listen: options.listen ?? [...DEFAULT_LISTEN_ADDRESSES] },
+    addresses: {
+      listen: [...(options.listen ?? DEFAULT_LISTEN_ADDRESSES), ...(relay?.listen ?? [])],
+    },
     transports: [
       tcp(),
       optimisticSelectTransport(
         quicReadBackpressure(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
       ),
       memory(),
+      ...(relay === undefined ? [] : [relay.transport]),
     ],
     connectionEncrypters: [leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(cachedKeyNoise())))],
     streamMuxers: [
@@ -188,6 +214,7 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ),
     ],
     ...(datastore === undefined ? {} : { datastore }),
+    ...(dht === undefined ? {} : { peerDiscovery: dht.peerDiscovery }),
     ...overrides,
     connectionMonitor: {
       ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),

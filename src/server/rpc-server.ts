@@ -1,7 +1,14 @@
-import type { BinaryReadOptions, BinaryWriteOptions } from "@bufbuild/protobuf";
+import type { BinaryReadOptions, BinaryWriteOptions, DescMethod } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { ComponentLogger, Connection, Logger, Startable, Stream } from "@libp2p/interface";
+import type {
+  ComponentLogger,
+  Connection,
+  ContentRouting,
+  Logger,
+  Startable,
+  Stream,
+} from "@libp2p/interface";
 import type { Registrar } from "@libp2p/interface-internal";
 import {
   DEFAULT_HEADER_TIMEOUT_MS,
@@ -10,7 +17,10 @@ import {
   DEFAULT_MAX_STREAMS_PER_PEER,
   MAX_TIMEOUT_MS,
 } from "../constants.ts";
+import { ServiceAdvertiser } from "../discovery/service-advertiser.ts";
+import { serviceKeyOf } from "../discovery/service-cid.ts";
 import { methodProtocol } from "../protocol-id.ts";
+import { refusedOnLimitedConnections, unaryOnly } from "./limited-connection-gate.ts";
 import { PeerStreamLimit } from "./peer-stream-limit.ts";
 import { RpcRouter } from "./rpc-router.ts";
 import { serveStream } from "./serve-stream.ts";
@@ -90,6 +100,25 @@ export interface RpcServerInit {
    * @default 10000 (libp2p's own limit for negotiating an inbound stream)
    */
   headerTimeoutMs?: number;
+  /**
+   * Publishes a provider record for every service served, keyed by the
+   * service's name (see `serviceCid`), in the node's content routing (the
+   * DHT of `createRpcNode({ dht })`), so clients find this server with
+   * `createLibp2pTransport({ discover: "providers" })`. The DHT publishes
+   * the records again while the server runs; after it stops they expire
+   * (`providerValidityMs`).
+   * @default false
+   */
+  advertise?: boolean;
+  /**
+   * Which methods may run on a limited connection, such as one through a
+   * circuit relay v2 (its relay caps duration and bytes; see
+   * docs/DISCOVERY.md): `true` all, `false` none, or a function of the
+   * method. A call of another method on such a connection fails with
+   * `FailedPrecondition` before its handler runs.
+   * @default unary methods only
+   */
+  limitedConnections?: boolean | ((method: DescMethod) => boolean);
 }
 
 /** The libp2p components an {@link RpcServer} uses. */
@@ -98,6 +127,8 @@ export interface RpcServerComponents {
   registrar: Registrar;
   /** The server logs as `p2prpc:server`. */
   logger: ComponentLogger;
+  /** Where `advertise` publishes provider records (libp2p's content routing). */
+  contentRouting?: ContentRouting;
 }
 
 /**
@@ -117,6 +148,7 @@ export class RpcServer implements Startable {
   readonly #log: Logger;
   #methods: ServedMethod[] = [];
   #shutdown = new AbortController();
+  #advertiser: ServiceAdvertiser | undefined;
 
   constructor(components: RpcServerComponents, init: RpcServerInit) {
     this.#components = components;
@@ -138,23 +170,41 @@ export class RpcServer implements Startable {
     const options = {
       maxInboundStreams: this.#init.maxInboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
       maxOutboundStreams: this.#init.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
+      // Every method is reached on limited connections, so that one not allowed there
+      // answers FailedPrecondition instead of a reset stream.
+      runOnLimitedConnection: true,
     };
     const perPeer = new PeerStreamLimit(
       this.#init.maxStreamsPerPeer ?? DEFAULT_MAX_STREAMS_PER_PEER,
     );
+    const limited = this.#init.limitedConnections ?? unaryOnly;
     for (const method of this.#methods) {
+      const onLimited =
+        limited === true || (limited !== false && limited(method.spec.method))
+          ? method
+          : refusedOnLimitedConnections(method);
       await this.#components.registrar.handle(
         method.protocol,
         perPeer.wrap((stream: Stream, connection: Connection) =>
-          serveStream(stream, connection, method),
+          serveStream(stream, connection, connection.limits === undefined ? method : onLimited),
         ),
         options,
       );
     }
     this.#log("serving %d methods", this.#methods.length);
+    if (this.#init.advertise === true) {
+      const routing = this.#components.contentRouting;
+      if (routing === undefined) {
+        throw new TypeError("rpcServer's `advertise` needs a node with content routing");
+      }
+      this.#advertiser = new ServiceAdvertiser(routing, this.#log);
+      this.#advertiser.start([...new Set(this.protocols.map(serviceKeyOf))]);
+    }
   }
 
   async stop(): Promise<void> {
+    await this.#advertiser?.stop();
+    this.#advertiser = undefined;
     this.#shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
     for (const protocol of this.protocols) {
       await this.#components.registrar.unhandle(protocol);
