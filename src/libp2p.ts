@@ -23,10 +23,11 @@
  */
 
 export { batchWindowUpdates } from "./node/batch-window-updates.ts";
-export { cachedKeyCrypto } from "./node/cached-key-crypto.ts";
+export { cachedKeyCrypto, cachedKeyNoise } from "./node/cached-key-crypto.ts";
 export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
 export { optimisticSelect } from "./node/optimistic-select-muxer.ts";
 export type { OptimisticSelection } from "./node/optimistic-select-stream.ts";
 export { optimisticSelectionOf } from "./node/optimistic-select-stream.ts";
 export { optimisticSelectTransport } from "./node/optimistic-select-transport.ts";
 export { quicReadBackpressure } from "./node/quic-read-backpressure.ts";
+export { ByReferenceTracker, byReferenceTracker } from "./wire/by-reference-tracker.ts";

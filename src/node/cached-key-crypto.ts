@@ -16,7 +16,7 @@ import type { ComponentLogger, ConnectionEncrypter } from "@libp2p/interface";
 import { type ICryptoInterface, type NoiseInit, noise } from "@libp2p/noise";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
-import { noteReadByCipher } from "../wire/read-by-cipher.ts";
+import { type ByReferenceTracker, findByReferenceTracker } from "../wire/by-reference-tracker.ts";
 import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
 
 const CHACHA20_POLY1305 = "chacha20-poly1305";
@@ -74,18 +74,22 @@ function isSessionKey(nonce: unknown, k: unknown): k is Uint8Array {
 
 const WRONG_SHAPE = "Noise passed a key or nonce that is not a 32-byte and a 12-byte Uint8Array";
 
-/** Tells that each chunk of `data` has been read by the cipher. */
-function noteRead(data: Uint8Array | Uint8ArrayList): void {
-  for (const chunk of data instanceof Uint8Array ? [data] : data) {
-    noteReadByCipher(chunk);
-  }
-}
+/** No tracker: nothing is sent by reference, nothing to tell. */
+const NO_TRACKER = (): undefined => undefined;
 
 /**
  * `cachedKeyCrypto` whose fallbacks (a key or nonce of another shape, handed
- * to Noise's default crypto as it is) go to `report`.
+ * to Noise's default crypto as it is) go to `report`, and which tells
+ * `tracker()` of everything it has encrypted (see `ByReferenceTracker`).
  */
-export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface {
+export function createCachedKeyCrypto(
+  report: ReportFallback,
+  tracker: () => ByReferenceTracker | undefined = NO_TRACKER,
+): ICryptoInterface {
+  /** Tells that each chunk of `data` has been read by the cipher. */
+  const noteRead = (data: Uint8Array | Uint8ArrayList): void => {
+    tracker()?.noteRead(data);
+  };
   return {
     ...defaultCrypto,
     chaCha20Poly1305Encrypt(plaintext, nonce, ad, k) {
@@ -97,7 +101,7 @@ export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface 
       }
       if (plaintext.byteLength < NODE_CIPHER_MIN_BYTES) {
         const sealed = defaultCrypto.chaCha20Poly1305Encrypt(plaintext, nonce, ad, k);
-        noteReadByCipher(plaintext);
+        noteRead(plaintext);
         return sealed;
       }
       const cipher = createCipheriv(CHACHA20_POLY1305, secretKey(k), nonce, {
@@ -105,9 +109,10 @@ export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface 
       });
       cipher.setAAD(ad, { plaintextLength: plaintext.byteLength });
       const output = new Uint8ArrayList();
+      const reads = tracker();
       for (const chunk of plaintext instanceof Uint8Array ? [plaintext] : plaintext) {
         output.append(cipher.update(chunk));
-        noteReadByCipher(chunk);
+        reads?.noteRead(chunk);
       }
       // ChaCha20 is a stream cipher: final() returns nothing but must run.
       cipher.final();
@@ -154,7 +159,8 @@ export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface 
  * it). Reusing the key object removes that cost, so node:crypto also beats
  * the WebAssembly cipher from 600 bytes up instead of 1,200. Everything
  * else (hashing, key agreement, small messages) is Noise's default crypto.
- * It also reports each chunk it has encrypted (`noteReadByCipher`), which
+ * This shared instance reports to no node's `ByReferenceTracker`, so a
+ * server on it copies large values; `cachedKeyNoise()` does report, which
  * lets p2prpc send a large value by reference and hold its sender until
  * the value has been read (`FrameWriter.writeLarge`).
  * A key or nonce of another shape goes to Noise's default crypto as it is,
@@ -176,14 +182,39 @@ export const cachedKeyCrypto: ICryptoInterface = createCachedKeyCrypto(
 
 /**
  * `noise(init)` with `cachedKeyCrypto` whose fallback is logged once to the
- * node's own logger (`p2prpc:wrappers`); `createRpcNode` uses it.
+ * node's own logger (`p2prpc:wrappers`), and which reports what it has
+ * encrypted to the node's `ByReferenceTracker` (the service
+ * `byReferenceTracker`, looked up once, at the first message), so that the
+ * node's server can send large values by reference. `createRpcNode` uses it.
+ *
+ * @example
+ * ```ts
+ * const node = await createLibp2p({
+ *   connectionEncrypters: [cachedKeyNoise()],
+ *   services: { byReferenceTracker: byReferenceTracker(), rpc: rpcServer({ routes }) },
+ * });
+ * ```
  */
 export function cachedKeyNoise<C>(
   init: Omit<NoiseInit, "crypto"> = {},
 ): (components: C) => ConnectionEncrypter {
   return (components) => {
     const logger: ComponentLogger | undefined = loggerOf(components);
-    const crypto = createCachedKeyCrypto(fallbackReporter("cachedKeyCrypto", logger));
+    let tracker: ByReferenceTracker | undefined;
+    let looked = false;
+    // The first message is encrypted after the node started, when its
+    // services (the tracker among them) exist.
+    const trackerOfNode = (): ByReferenceTracker | undefined => {
+      if (!looked) {
+        looked = true;
+        tracker = findByReferenceTracker(components);
+      }
+      return tracker;
+    };
+    const crypto = createCachedKeyCrypto(
+      fallbackReporter("cachedKeyCrypto", logger),
+      trackerOfNode,
+    );
     return noise({ ...init, crypto })(components as never);
   };
 }

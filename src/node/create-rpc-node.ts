@@ -18,6 +18,7 @@ import {
   type ConnectionKeeperInit,
   connectionKeeper,
 } from "../pool/connection-keeper.ts";
+import { type ByReferenceTracker, byReferenceTracker } from "../wire/by-reference-tracker.ts";
 import { batchWindowUpdates } from "./batch-window-updates.ts";
 import { cachedKeyNoise } from "./cached-key-crypto.ts";
 import { corkTcpWrites } from "./cork-tcp-writes.ts";
@@ -49,6 +50,11 @@ export type RpcNodeServices = {
   ping: Ping;
   /** The pool's node-wide half (see `connectionKeeper`); absent with `connectionKeeper: false`. */
   connectionKeeper: ConnectionKeeper;
+  /**
+   * Which large values the node's server sent by reference and how much of
+   * each Noise has encrypted (`rpcServer` and the node's Noise share it).
+   */
+  byReferenceTracker: ByReferenceTracker;
 };
 
 /** Options of {@link createRpcNode}. */
@@ -183,6 +189,8 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   const dht = options.dht === undefined ? undefined : dhtParts(options.dht);
   const relay = options.relay === undefined ? undefined : relayParts(options.relay);
   const services = {
+    // First, so that every later service and the encrypter can find it.
+    byReferenceTracker: byReferenceTracker(),
     ...dht?.services,
     ...relay?.services,
     identify: deferIdentify ? identifyAfterDelay(identify, {}, identifyDelayMs) : identify(),

@@ -20,6 +20,7 @@ import {
 import { ServiceAdvertiser } from "../discovery/service-advertiser.ts";
 import { serviceKeyOf } from "../discovery/service-cid.ts";
 import { methodProtocol } from "../protocol-id.ts";
+import { type ByReferenceTracker, findByReferenceTracker } from "../wire/by-reference-tracker.ts";
 import { refusedOnLimitedConnections, unaryOnly } from "./limited-connection-gate.ts";
 import { PeerStreamLimit } from "./peer-stream-limit.ts";
 import { RpcRouter } from "./rpc-router.ts";
@@ -166,7 +167,14 @@ export class RpcServer implements Startable {
 
   async start(): Promise<void> {
     this.#shutdown = new AbortController();
-    this.#methods = resolveMethods(this.#init, this.#shutdown.signal, this.#log);
+    this.#methods = resolveMethods(
+      this.#init,
+      this.#shutdown.signal,
+      this.#log,
+      // The node's tracker, when it has one (createRpcNode adds it): large
+      // streamed values then leave by reference.
+      findByReferenceTracker(this.#components),
+    );
     const options = {
       maxInboundStreams: this.#init.maxInboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
       maxOutboundStreams: this.#init.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
@@ -217,6 +225,7 @@ function resolveMethods(
   init: RpcServerInit,
   shutdownSignal: AbortSignal,
   log: Logger,
+  tracker: ByReferenceTracker | undefined,
 ): ServedMethod[] {
   const router = new RpcRouter();
   init.routes(router);
@@ -239,6 +248,7 @@ function resolveMethods(
           : AbortSignal.any([shutdownSignal, options.shutdownSignal]),
       requestGate: options.requestGate ?? init.requestGate,
       binaryOptions: options.binaryOptions ?? init.binaryOptions,
+      tracker,
       log,
     });
   }

@@ -38,7 +38,7 @@ export async function serveStream(
       control?.abortByClient(clientGoneError());
     },
   });
-  const writer = new FrameWriter(stream);
+  const writer = new FrameWriter(stream, { tracker: method.tracker });
   const headerTimeout = new HeaderTimeout(stream, reader, method.headerTimeoutMs);
   // A server shutting down closes streams that sit between calls; a call in
   // progress is aborted with the shutdown's reason (Unavailable), ends, and

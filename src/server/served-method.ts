@@ -1,6 +1,7 @@
 import type { BinaryReadOptions, BinaryWriteOptions } from "@bufbuild/protobuf";
 import type { HandlerContext, Interceptor, MethodImplSpec } from "@connectrpc/connect";
 import type { Logger } from "@libp2p/interface";
+import type { ByReferenceTracker } from "../wire/by-reference-tracker.ts";
 
 /** Everything the server needs to serve one method, resolved once at start. */
 export interface ServedMethod {
@@ -16,5 +17,7 @@ export interface ServedMethod {
   readonly shutdownSignal: AbortSignal;
   readonly requestGate: ((context: HandlerContext) => void | Promise<void>) | undefined;
   readonly binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
+  /** The node's tracker of values sent by reference; without one, every value is copied. */
+  readonly tracker: ByReferenceTracker | undefined;
   readonly log: Logger;
 }

@@ -1,9 +1,8 @@
 import type { Stream } from "@libp2p/interface";
 import { COPY_BODY_MAX_BYTES } from "../constants.ts";
+import type { ByReferenceTracker } from "./by-reference-tracker.ts";
 import { concatFrames } from "./encode-frame.ts";
 import type { EncodedFrame } from "./encode-message.ts";
-import type { FrameWriter } from "./frame-writer.ts";
-import { noteReadByCipher, stopWaitingForCipher, trackReadByCipher } from "./read-by-cipher.ts";
 
 /** What {@link ByReferenceSender.settle} watches besides the stream: a libp2p `Connection`. */
 export interface ClosingTarget {
@@ -12,10 +11,18 @@ export interface ClosingTarget {
   removeEventListener(type: "close", listener: () => void): void;
 }
 
+/** Where a {@link ByReferenceSender} writes its frames: the stream's `FrameWriter`. */
+export interface FrameSink {
+  /** Queues a frame; returns a promise to await before writing more when the stream is full. */
+  write(frame: Uint8Array | readonly Uint8Array[]): Promise<void> | undefined;
+  /** Sends a frame and everything queued before it now. */
+  writeNow(frame: Uint8Array | readonly Uint8Array[]): Promise<void> | undefined;
+}
+
 /**
- * The part of a stream's {@link FrameWriter} that sends large values by
+ * The part of a stream's `FrameWriter` that sends large values by
  * reference: it finds out whether the stream's cipher reports what it has
- * read (`noteReadByCipher`), sends a value by reference once it does, holds
+ * read (the node's {@link ByReferenceTracker} hears of it), sends a value by reference once it does, holds
  * the value's owner until the cipher has read it, and tells a call that ends
  * early when the owner may have it back. See DESIGN.md, "Large streamed
  * values by reference".
@@ -23,14 +30,16 @@ export interface ClosingTarget {
  * @example
  * ```ts
  * // Inside FrameWriter; a server's emit() calls writer.writeLarge(encoded).
- * const sender = new ByReferenceSender(stream, writer);
+ * const sender = new ByReferenceSender(stream, writer, tracker);
  * const held = sender.writeLarge(encodeMessageFrame(FrameType.Message, schema, message, undefined, sender.readsReported));
  * if (held !== undefined) await held; // only now may the handler change the value
  * ```
  */
 export class ByReferenceSender {
   readonly #stream: Stream;
-  readonly #writer: Pick<FrameWriter, "write" | "writeNow">;
+  readonly #writer: FrameSink;
+  /** The node's tracker; without one, every value is sent by copy. */
+  readonly #tracker: ByReferenceTracker | undefined;
   /** A large frame sent by copy was reported read by the cipher (see {@link readsReported}). */
   #readsReported = false;
   /** Whether the stream reports reads is being found out, or has been. */
@@ -40,18 +49,19 @@ export class ByReferenceSender {
   /** A value sent by reference that the cipher has not read yet. */
   #unread: { readonly value: Uint8Array; readonly whenRead: Promise<void> } | undefined;
 
-  constructor(stream: Stream, writer: Pick<FrameWriter, "write" | "writeNow">) {
+  constructor(stream: Stream, writer: FrameSink, tracker: ByReferenceTracker | undefined) {
     this.#stream = stream;
     this.#writer = writer;
+    this.#tracker = tracker;
   }
 
   /**
    * True once this stream's bytes are known to go through a cipher that
-   * reports what it has read (`noteReadByCipher`, as `cachedKeyCrypto` does
-   * for Noise on TCP and memory connections): a large frame sent by copy was
+   * reports what it has read to this node's tracker (as `cachedKeyNoise`'s
+   * crypto does for Noise on TCP and memory connections): a large frame sent by copy was
    * reported. From then on a large value may be sent by reference
    * ({@link writeLarge}). Never true over QUIC (its encryption is native) or
-   * on a node whose Noise uses another crypto.
+   * on a node whose Noise uses another crypto, or that has no tracker.
    */
   get readsReported(): boolean {
     return this.#readsReported;
@@ -77,15 +87,21 @@ export class ByReferenceSender {
       if (this.#probe !== undefined) {
         // Not reported by the next large frame: take the stream as silent.
         this.#stopProbing();
-      } else if (!this.#probed && frame.byteLength >= COPY_BODY_MAX_BYTES) {
+      } else if (
+        !this.#probed &&
+        this.#tracker !== undefined &&
+        frame.byteLength >= COPY_BODY_MAX_BYTES
+      ) {
         this.#startProbing(frame);
       }
       return this.#writer.write(frame);
     }
     let read = false;
     let onRead: (() => void) | undefined;
+    const tracker = this.#tracker;
     if (
-      !trackReadByCipher(value, () => {
+      tracker === undefined ||
+      !tracker.track(value, () => {
         read = true;
         onRead?.();
       })
@@ -95,7 +111,7 @@ export class ByReferenceSender {
     try {
       void this.#writer.writeNow([frame, value]);
     } catch (error) {
-      stopWaitingForCipher(value);
+      tracker.stopWaiting(value);
       throw error;
     }
     if (read) {
@@ -142,7 +158,7 @@ export class ByReferenceSender {
     }
     if (peerGone || connection.status === "closed") {
       this.#unread = undefined;
-      stopWaitingForCipher(unread.value);
+      this.#tracker?.stopWaiting(unread.value);
       return undefined;
     }
     const stream = this.#stream;
@@ -154,7 +170,7 @@ export class ByReferenceSender {
       };
       const onGone = (): void => {
         this.#unread = undefined;
-        stopWaitingForCipher(unread.value);
+        this.#tracker?.stopWaiting(unread.value);
         settle();
       };
       const onStreamClose = (event: Event): void => {
@@ -183,7 +199,7 @@ export class ByReferenceSender {
       const unsent = (this.#stream as unknown as { writeBuffer?: Iterable<Uint8Array> })
         .writeBuffer;
       if (unsent !== undefined) {
-        noteReadByCipher([...unsent]);
+        this.#tracker?.noteRead([...unsent]);
       }
     }
     this.#stream.abort(reason);
@@ -192,7 +208,7 @@ export class ByReferenceSender {
   #startProbing(frame: Uint8Array): void {
     const stream = this.#stream;
     const onClose = (): void => this.#stopProbing();
-    const tracked = trackReadByCipher(frame, () => {
+    const tracked = (this.#tracker as ByReferenceTracker).track(frame, () => {
       stream.removeEventListener("close", onClose);
       this.#probe = undefined;
       this.#readsReported = true;
@@ -206,7 +222,7 @@ export class ByReferenceSender {
 
   #stopProbing(): void {
     if (this.#probe !== undefined) {
-      stopWaitingForCipher(this.#probe);
+      this.#tracker?.stopWaiting(this.#probe);
       this.#probe = undefined;
     }
   }

@@ -1,10 +1,10 @@
 import type { Stream } from "@libp2p/interface";
 import { COPY_BODY_MAX_BYTES, DEFAULT_MAX_BATCH_BYTES } from "../constants.ts";
 import { ByReferenceSender, type ClosingTarget } from "./by-reference-sender.ts";
+import type { ByReferenceTracker } from "./by-reference-tracker.ts";
 import { concatFrames, frameHead, joinParts } from "./encode-frame.ts";
 import type { EncodedFrame } from "./encode-message.ts";
 import type { FrameType } from "./frame-type.ts";
-import { noteReadByCipher } from "./read-by-cipher.ts";
 
 /**
  * Writes frames to one stream, coalescing bursts of small frames into few
@@ -33,11 +33,25 @@ export class FrameWriter {
   #windowOpen = false;
   #drained: Promise<void> | undefined;
   readonly #byReference: ByReferenceSender;
+  readonly #tracker: ByReferenceTracker | undefined;
 
-  constructor(stream: Stream, maxBatchBytes = DEFAULT_MAX_BATCH_BYTES) {
+  /**
+   * `tracker`: the node's {@link ByReferenceTracker}, which lets large values
+   * leave by reference (a server's writers get it); without one every value
+   * is copied. `maxBatchBytes`: a batch of small frames leaves once it is
+   * this large.
+   */
+  constructor(
+    stream: Stream,
+    {
+      tracker,
+      maxBatchBytes = DEFAULT_MAX_BATCH_BYTES,
+    }: { readonly tracker?: ByReferenceTracker; readonly maxBatchBytes?: number } = {},
+  ) {
     this.#stream = stream;
     this.#maxBatchBytes = maxBatchBytes;
-    this.#byReference = new ByReferenceSender(stream, this);
+    this.#tracker = tracker;
+    this.#byReference = new ByReferenceSender(stream, this, tracker);
   }
 
   /**
@@ -76,7 +90,7 @@ export class FrameWriter {
    */
   abandonByReference(reason: Error): void {
     // Queued parts will never be sent: a value among them counts as read.
-    noteReadByCipher(this.#pending);
+    this.#tracker?.noteRead(this.#pending);
     this.#pending = [];
     this.#pendingBytes = 0;
     this.#largeParts = 0;

@@ -5,7 +5,7 @@ import type { Stream } from "@libp2p/interface";
 import { afterAll, beforeAll, describe, it } from "vitest";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { EchoService } from "../../gen/p2prpc/test/v1/test_pb.ts";
-import { createRpcNode } from "../../src/index.ts";
+import { createRpcNode, type RpcNodeServices } from "../../src/index.ts";
 import { type EncodedFrame, encodeMessageFrame } from "../../src/wire/encode-message.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 import { FrameWriter } from "../../src/wire/frame-writer.ts";
@@ -68,6 +68,32 @@ for (const kind of TRANSPORTS) {
         received++;
       }
       assert.equal(received, MESSAGES);
+    });
+
+    it(`the server ${kind === "quic" ? "copies its values (QUIC encrypts natively)" : "sends its values by reference, through the node's tracker"}`, async () => {
+      const tracker = (pair.server.services as RpcNodeServices).byReferenceTracker;
+      let tracked = 0;
+      const track = tracker.track.bind(tracker);
+      tracker.track = (value, onRead) => {
+        tracked++;
+        return track(value, onRead);
+      };
+      try {
+        let received = 0;
+        for await (const response of pair.echo.serverStream({ repeat: 8 })) {
+          assert.ok(response.payload.every((byte) => byte === (received & 0xff)));
+          received++;
+        }
+        assert.equal(received, 8);
+      } finally {
+        tracker.track = track;
+      }
+      if (kind === "quic") {
+        assert.equal(tracked, 0);
+      } else {
+        // The probe of the first large frame, then each value after it.
+        assert.ok(tracked >= 2, `${tracked} values tracked`);
+      }
     });
 
     it("a call the server ends gives its handler control back only once its value cannot change what the client reads", async () => {
@@ -138,12 +164,14 @@ for (const kind of TRANSPORTS) {
           });
         });
         const stream = await sender.dialProtocol(node.getMultiaddrs(), SINK);
-        const writer = new FrameWriter(stream);
+        // The sending node's tracker, as rpcServer hands it to its writers.
+        const writer = new FrameWriter(stream, { tracker: sender.services.byReferenceTracker });
         const first = largeFrame(1, false);
         const firstArrived = receiveBytes(await arrived, first.frame.byteLength);
         await writer.writeLarge(first);
         await firstArrived;
-        // Noise runs through cachedKeyCrypto over TCP and memory; QUIC encrypts natively.
+        // Noise runs through cachedKeyNoise's crypto over TCP and memory, reporting to
+        // the node's tracker; QUIC encrypts natively.
         assert.equal(writer.readsReported, kind !== "quic");
 
         const byReference = largeFrame(2, writer.readsReported);

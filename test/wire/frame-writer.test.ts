@@ -5,12 +5,12 @@ import { Uint8ArrayList } from "uint8arraylist";
 import { describe, it } from "vitest";
 import { BlobSchema } from "../../gen/p2prpc/test/v1/blob_pb.ts";
 import { COPY_BODY_MAX_BYTES } from "../../src/constants.ts";
+import { ByReferenceTracker } from "../../src/wire/by-reference-tracker.ts";
 import { concatFrames, encodeFrame } from "../../src/wire/encode-frame.ts";
 import { type EncodedFrame, encodeMessageFrame } from "../../src/wire/encode-message.ts";
 import { FrameDecoder } from "../../src/wire/frame-decoder.ts";
 import { FrameType } from "../../src/wire/frame-type.ts";
 import { FrameWriter } from "../../src/wire/frame-writer.ts";
-import { noteReadByCipher } from "../../src/wire/read-by-cipher.ts";
 
 /** A stream that records what is sent; `send()` reports full while `full` is set. */
 class RecordingStream extends EventTarget {
@@ -30,7 +30,7 @@ class RecordingStream extends EventTarget {
 
 function writerOn(maxBatchBytes?: number): { stream: RecordingStream; writer: FrameWriter } {
   const stream = new RecordingStream();
-  return { stream, writer: new FrameWriter(stream as unknown as Stream, maxBatchBytes) };
+  return { stream, writer: new FrameWriter(stream as unknown as Stream, { maxBatchBytes }) };
 }
 
 const nextCheckPhase = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -105,6 +105,8 @@ describe("FrameWriter", () => {
     class CipherStream extends RecordingStream {
       readsAtOnce = true;
       readsReported = true;
+      /** The node's tracker, which this stream's cipher reports to. */
+      readonly tracker = new ByReferenceTracker();
       readonly #unread: Array<Uint8Array | Uint8ArrayList> = [];
 
       override send(data: Uint8Array | Uint8ArrayList): boolean {
@@ -125,7 +127,7 @@ describe("FrameWriter", () => {
       #report(data: Uint8Array | Uint8ArrayList): void {
         if (this.readsReported) {
           for (const chunk of data instanceof Uint8Array ? [data] : data) {
-            noteReadByCipher(chunk);
+            this.tracker.noteRead(chunk);
           }
         }
       }
@@ -161,7 +163,7 @@ describe("FrameWriter", () => {
     /** A writer that learned its stream reports reads, holding a value its cipher has not read. */
     const heldValue = () => {
       const stream = new CipherStream();
-      const writer = new FrameWriter(stream as unknown as Stream);
+      const writer = new FrameWriter(stream as unknown as Stream, { tracker: stream.tracker });
       assert.equal(writer.writeLarge(copied(1)), undefined);
       stream.readsAtOnce = false;
       const encoded = large(2);
@@ -173,14 +175,14 @@ describe("FrameWriter", () => {
 
     it("learns from a frame sent by copy that the stream's cipher reports reads", () => {
       const stream = new CipherStream();
-      const writer = new FrameWriter(stream as unknown as Stream);
+      const writer = new FrameWriter(stream as unknown as Stream, { tracker: stream.tracker });
       assert.equal(writer.readsReported, false);
       assert.equal(writer.writeLarge(copied(1)), undefined);
       assert.equal(writer.readsReported, true);
 
       const silent = new CipherStream();
       silent.readsReported = false;
-      const unreported = new FrameWriter(silent as unknown as Stream);
+      const unreported = new FrameWriter(silent as unknown as Stream, { tracker: silent.tracker });
       assert.equal(unreported.writeLarge(copied(1)), undefined);
       assert.equal(unreported.writeLarge(copied(2)), undefined);
       assert.equal(unreported.readsReported, false, "a cipher that reports nothing: keep copying");
@@ -188,7 +190,7 @@ describe("FrameWriter", () => {
 
     it("returns nothing when the cipher read the value during the send", () => {
       const stream = new CipherStream();
-      const writer = new FrameWriter(stream as unknown as Stream);
+      const writer = new FrameWriter(stream as unknown as Stream, { tracker: stream.tracker });
       assert.equal(writer.writeLarge(copied(1)), undefined);
       assert.equal(writer.writeLarge(large(2)), undefined);
       assert.deepEqual(decoded(stream), [1, 2]);

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "vitest";
-import {
-  noteReadByCipher,
-  stopWaitingForCipher,
-  trackReadByCipher,
-} from "../../src/wire/read-by-cipher.ts";
+import { ByReferenceTracker } from "../../src/wire/by-reference-tracker.ts";
 
-describe("trackReadByCipher", () => {
+describe("ByReferenceTracker", () => {
+  const tracker = new ByReferenceTracker();
+  const trackReadByCipher = (value: Uint8Array, onRead: () => void): boolean =>
+    tracker.track(value, onRead);
+  const noteReadByCipher = (plaintext: Uint8Array | Uint8Array[]): void =>
+    tracker.noteRead(plaintext);
+  const stopWaitingForCipher = (value: Uint8Array): void => tracker.stopWaiting(value);
+
   it("calls back once every byte of the value was read, in any pieces", () => {
     const buffer = new Uint8Array(100);
     const value = buffer.subarray(10, 90);
@@ -80,5 +83,27 @@ describe("trackReadByCipher", () => {
       trackReadByCipher(new Uint8Array(0), () => {}),
       false,
     );
+  });
+});
+
+describe("ByReferenceTracker, one per node", () => {
+  it("counts only reads reported to itself: two nodes in one process never mix their values", () => {
+    const first = new ByReferenceTracker();
+    const second = new ByReferenceTracker();
+    const value = new Uint8Array(64);
+    let read = 0;
+    assert.equal(
+      first.track(value, () => read++),
+      true,
+    );
+    assert.equal(
+      second.track(value, () => {}),
+      true,
+      "the other node tracks the same bytes on its own",
+    );
+    second.noteRead(value);
+    assert.equal(read, 0, "a read reported to another node's tracker is not this one's");
+    first.noteRead(value);
+    assert.equal(read, 1);
   });
 });
