@@ -82,11 +82,13 @@ export type { RetryOptions } from "./pool/retry-options.ts";
 export { roundRobin } from "./pool/round-robin.ts";
 export type { MethodProtocolOptions } from "./protocol-id.ts";
 export { methodProtocol } from "./protocol-id.ts";
+export type { PeerAuthorizationInit } from "./server/peer-authorizer.ts";
 export type { RemotePeer } from "./server/remote-peer.ts";
 export { getRemotePeer, remotePeerKey } from "./server/remote-peer.ts";
 export type { RpcServerComponents, RpcServerInit } from "./server/rpc-server.ts";
 // For users: serve, call, and set up a node.
 export { RpcServer, rpcServer } from "./server/rpc-server.ts";
+export type { ServerShutdownInit } from "./server/server-drain.ts";
 // Standard services: health, reflection, and a reflection client.
 export type { ReflectionCallOptions } from "./services/fetch-descriptors.ts";
 export { fetchDescriptors, listServices } from "./services/fetch-descriptors.ts";

@@ -5,6 +5,7 @@ import { FramingError } from "../wire/frame-decoder.ts";
 import { FrameReader } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import { FrameWriter } from "../wire/frame-writer.ts";
+import { resetIfClosedInCall } from "./reset-if-closed-in-call.ts";
 import { serveCall } from "./serve-call.ts";
 import type { ServedMethod } from "./served-method.ts";
 
@@ -38,13 +39,14 @@ export async function serveStream(
     },
   });
   const writer = new FrameWriter(stream);
-  // A server shutting down closes streams that sit between calls; a call in
-  // progress is aborted with the shutdown's reason (Unavailable), ends, and
-  // the loop then stops.
+  resetIfClosedInCall(stream, () => control !== undefined);
+  // A draining server closes streams that sit between calls; a call in
+  // progress may finish (the drain cancels it after its grace period), and
+  // the loop then stops. A route's own shutdown signal aborts calls at once.
   const onShutdown = (): void => {
     if (control === undefined) {
       stream.close().catch(() => {});
-    } else {
+    } else if (!method.drain.draining) {
       control.abort(method.shutdownSignal.reason);
     }
   };
@@ -68,15 +70,13 @@ export async function serveStream(
       if (reader.remoteEnded) {
         control.abortByClient(clientGoneError());
       }
-      const reusable = await serveCall(
-        first.body,
-        reader,
-        writer,
-        stream,
-        connection,
-        method,
-        control,
-      );
+      const untrack = method.drain.track(control, stream);
+      let reusable: boolean;
+      try {
+        reusable = await serveCall(first.body, reader, writer, stream, connection, method, control);
+      } finally {
+        untrack();
+      }
       control = undefined;
       if (!reusable) {
         stream.abort(new FramingError("call ended in a state the stream cannot recover from"));

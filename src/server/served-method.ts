@@ -1,6 +1,8 @@
 import type { BinaryReadOptions, BinaryWriteOptions } from "@bufbuild/protobuf";
 import type { HandlerContext, Interceptor, MethodImplSpec } from "@connectrpc/connect";
 import type { Logger } from "@libp2p/interface";
+import type { PeerAuthorizer } from "./peer-authorizer.ts";
+import type { ServerDrain } from "./server-drain.ts";
 
 /** Everything the server needs to serve one method, resolved once at start. */
 export interface ServedMethod {
@@ -11,8 +13,13 @@ export interface ServedMethod {
   readonly readMaxBytes: number;
   readonly writeMaxBytes: number;
   readonly maxTimeoutMs: number;
+  /** Aborts when the server starts draining, or the route's own shutdown signal aborts. */
   readonly shutdownSignal: AbortSignal;
+  /** The server's calls in flight and its drain. */
+  readonly drain: ServerDrain;
   readonly requestGate: ((context: HandlerContext) => void | Promise<void>) | undefined;
   readonly binaryOptions: Partial<BinaryReadOptions & BinaryWriteOptions> | undefined;
   readonly log: Logger;
+  /** Admits or refuses the caller before anything of its call is decoded; undefined admits all. */
+  readonly authorize: PeerAuthorizer | undefined;
 }

@@ -1,0 +1,118 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Stream } from "@libp2p/interface";
+import type { CallControl } from "../call-control.ts";
+
+/**
+ * Default grace period of a draining server, in milliseconds: what
+ * Kubernetes-style rolling restarts leave for calls in flight is usually
+ * seconds, and a unary call that needs more than 5 s is rare; a longer one
+ * only delays `node.stop()`.
+ */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
+
+/**
+ * After the grace period the remaining calls are cancelled; a call that still
+ * has not ended this long after (a handler that ignores its signal only
+ * delays its trailer; a stream whose client never ends its input holds the
+ * call in DRAIN) has its stream reset.
+ */
+const CANCEL_SETTLE_MS = 1000;
+
+/** The shutdown options of `rpcServer` (see {@link RpcServerInit}). */
+export interface ServerShutdownInit {
+  /**
+   * How long `node.stop()` (or {@link RpcServer.drain} without a value) lets
+   * calls in flight finish, in milliseconds, before it cancels them with
+   * `Canceled`. New calls are refused from the start of the drain: they see
+   * `Unavailable`, and a client's pool runs them on another peer.
+   * @default 5000
+   */
+  shutdownGraceMs?: number;
+}
+
+interface InFlight {
+  readonly control: CallControl;
+  readonly stream: Stream;
+}
+
+/**
+ * The calls a server has in flight, and its drain: from its start new calls
+ * are refused (the streams that carry them are closed before any frame of
+ * theirs is read, which a client knows to mean "never ran"), calls in
+ * flight may finish for a grace period, then the rest are cancelled.
+ */
+export class ServerDrain {
+  readonly #controller = new AbortController();
+  readonly #calls = new Set<InFlight>();
+  #onIdle: (() => void) | undefined;
+  #drained: Promise<void> | undefined;
+
+  /** Aborts (with `Unavailable`) when the drain starts. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** True once the drain started. */
+  get draining(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  /** Calls in flight now. */
+  get inFlight(): number {
+    return this.#calls.size;
+  }
+
+  /** Counts a call from its REQUEST_HEADER; call the returned function when it is over. */
+  track(control: CallControl, stream: Stream): () => void {
+    const call: InFlight = { control, stream };
+    this.#calls.add(call);
+    return () => {
+      this.#calls.delete(call);
+      if (this.#calls.size === 0) {
+        this.#onIdle?.();
+      }
+    };
+  }
+
+  /** Starts the drain (once: later calls get the same promise); resolves when no call is left. */
+  drain(graceMs: number): Promise<void> {
+    this.#drained ??= this.#run(graceMs);
+    return this.#drained;
+  }
+
+  async #run(graceMs: number): Promise<void> {
+    this.#controller.abort(new ConnectError("server is draining", Code.Unavailable));
+    if (await this.#settled(graceMs)) {
+      return;
+    }
+    const reason = new ConnectError("server is shutting down", Code.Canceled);
+    for (const call of this.#calls) {
+      call.control.abort(reason);
+    }
+    if (await this.#settled(CANCEL_SETTLE_MS)) {
+      return;
+    }
+    for (const call of [...this.#calls]) {
+      call.stream.abort(reason);
+    }
+    await this.#settled(CANCEL_SETTLE_MS);
+  }
+
+  /** True once no call is in flight, false if some still are after `limitMs`. */
+  #settled(limitMs: number): Promise<boolean> {
+    if (this.#calls.size === 0) {
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#onIdle = undefined;
+        resolve(false);
+      }, limitMs);
+      this.#onIdle = () => {
+        clearTimeout(timer);
+        this.#onIdle = undefined;
+        resolve(true);
+      };
+    });
+  }
+}
