@@ -45,7 +45,7 @@ export async function serveStream(
   // the loop then stops. A route's own shutdown signal aborts calls at once.
   const onShutdown = (): void => {
     if (control === undefined) {
-      stream.close().catch(() => {});
+      method.drain.close(stream).catch(() => {});
     } else if (!method.drain.draining) {
       control.abort(method.shutdownSignal.reason);
     }
@@ -83,7 +83,7 @@ export async function serveStream(
         return;
       }
     }
-    await stream.close();
+    await method.drain.close(stream);
   } catch (error) {
     method.log("stream %s for %s failed - %e", stream.id, method.protocol, error);
     stream.abort(error as Error);

@@ -44,6 +44,7 @@ interface InFlight {
 export class ServerDrain {
   readonly #controller = new AbortController();
   readonly #calls = new Set<InFlight>();
+  readonly #closing = new Set<Promise<void>>();
   #onIdle: (() => void) | undefined;
   #drained: Promise<void> | undefined;
 
@@ -74,6 +75,23 @@ export class ServerDrain {
     };
   }
 
+  /**
+   * Closes `stream`'s write side, and holds a drain until that is done: a
+   * call's last frames must be with the muxer before libp2p closes the
+   * connection. (Yamux's close skips a stream whose close is under way and
+   * sends its GoAway at once, which can overtake the frames still queued on
+   * that stream; the client then reads a clean end instead of its TRAILER.)
+   */
+  close(stream: Stream): Promise<void> {
+    const closing = stream.close();
+    const settled = closing.then(
+      () => this.#closing.delete(settled),
+      () => this.#closing.delete(settled),
+    ) as Promise<unknown> as Promise<void>;
+    this.#closing.add(settled);
+    return closing;
+  }
+
   /** Starts the drain (once: later calls get the same promise); resolves when no call is left. */
   drain(graceMs: number): Promise<void> {
     this.#drained ??= this.#run(graceMs);
@@ -82,20 +100,39 @@ export class ServerDrain {
 
   async #run(graceMs: number): Promise<void> {
     this.#controller.abort(new ConnectError("server is draining", Code.Unavailable));
-    if (await this.#settled(graceMs)) {
+    if (!(await this.#settled(graceMs))) {
+      const reason = new ConnectError("server is shutting down", Code.Canceled);
+      const cancelled: Stream[] = [];
+      for (const call of this.#calls) {
+        call.control.abort(reason);
+        cancelled.push(call.stream);
+      }
+      // Their TRAILERs must reach the clients before libp2p closes the
+      // connections: a stream is done once both sides closed it.
+      this.#closing.add(closedBothWays(cancelled));
+      if (!(await this.#settled(CANCEL_SETTLE_MS))) {
+        for (const call of [...this.#calls]) {
+          call.stream.abort(reason);
+        }
+        await this.#settled(CANCEL_SETTLE_MS);
+      }
+    }
+    await this.#closed(CANCEL_SETTLE_MS);
+  }
+
+  /** Resolves once every close begun through {@link close} is done, or after `limitMs`. */
+  async #closed(limitMs: number): Promise<void> {
+    if (this.#closing.size === 0) {
       return;
     }
-    const reason = new ConnectError("server is shutting down", Code.Canceled);
-    for (const call of this.#calls) {
-      call.control.abort(reason);
-    }
-    if (await this.#settled(CANCEL_SETTLE_MS)) {
-      return;
-    }
-    for (const call of [...this.#calls]) {
-      call.stream.abort(reason);
-    }
-    await this.#settled(CANCEL_SETTLE_MS);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all([...this.#closing]),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, limitMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** True once no call is in flight, false if some still are after `limitMs`. */
@@ -115,4 +152,17 @@ export class ServerDrain {
       };
     });
   }
+}
+
+/** Resolves once every stream of `streams` is closed both ways (or reset). */
+function closedBothWays(streams: readonly Stream[]): Promise<void> {
+  return Promise.all(
+    streams.map((stream) =>
+      stream.status === "open"
+        ? new Promise<void>((resolve) => {
+            stream.addEventListener("close", () => resolve(), { once: true });
+          })
+        : undefined,
+    ),
+  ).then(() => {});
 }
