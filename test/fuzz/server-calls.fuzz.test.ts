@@ -29,7 +29,9 @@ type Piece =
   | { readonly kind: "message"; readonly valid: boolean }
   | { readonly kind: "eoi" }
   | { readonly kind: "frame"; readonly type: number; readonly body: Uint8Array }
-  | { readonly kind: "oversize" };
+  | { readonly kind: "oversize" }
+  /** A length prefix claiming up to 2^64 − 1 bytes, and a few bytes of body. */
+  | { readonly kind: "claim"; readonly claimed: bigint };
 
 const metadataKey = fc.oneof(
   fc.constantFrom("x-ok", "x-b", "authorization", "x-token-bin"),
@@ -91,7 +93,24 @@ const piece: fc.Arbitrary<Piece> = fc.oneof(
       .map(({ type, body }) => ({ kind: "frame", type, body }) as const),
   },
   { weight: 1, arbitrary: fc.constant({ kind: "oversize" } as const) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .bigInt({ min: BigInt(READ_MAX_BYTES) + 2n, max: 2n ** 64n - 1n })
+      .map((claimed) => ({ kind: "claim", claimed }) as const),
+  },
 );
+
+/** Encodes `value` as an unsigned varint, minimal, any size. */
+function varint(value: bigint): number[] {
+  const bytes: number[] = [];
+  let rest = value;
+  do {
+    bytes.push(Number(rest & 0x7fn) | (rest > 0x7fn ? 0x80 : 0));
+    rest >>= 7n;
+  } while (rest > 0n);
+  return bytes;
+}
 
 const VALID_MESSAGE = toBinary(EchoRequestSchema, create(EchoRequestSchema, { text: "fuzz" }));
 /** Field 1 (a string) whose length runs past the end: no EchoRequest decodes from it. */
@@ -109,6 +128,8 @@ function encodePiece(p: Piece): Uint8Array {
       return encodeFrame(p.type as FrameType, p.body);
     case "oversize":
       return encodeFrame(0x03 as FrameType, new Uint8Array(READ_MAX_BYTES + 20));
+    case "claim":
+      return Uint8Array.from([...varint(p.claimed), 0x03, 1, 2, 3]);
   }
 }
 
@@ -123,6 +144,8 @@ function bodyBytes(p: Piece): number {
       return 0;
     case "oversize":
       return READ_MAX_BYTES + 20;
+    case "claim":
+      return Number(p.claimed);
   }
 }
 
@@ -165,6 +188,18 @@ function model(pieces: readonly Piece[]): Expected {
   const codes: number[] = [];
   const reset = (): Expected => ({ codes, end: "reset", resetEarly: true });
   for (const written of pieces) {
+    if (written.kind === "claim") {
+      if (varint(written.claimed).length > 8) {
+        return reset(); // a framing error (3): the call, if any, is cancelled unanswered
+      }
+      // Oversized (9): a call fails with ResourceExhausted at once; the rest of the
+      // stream is the claimed body, skipped as it comes and never buffered, until
+      // the client's end cuts it short, a framing error.
+      if (state === "await-message" || state === "got-message") {
+        codes.push(Code.ResourceExhausted);
+      }
+      return { codes, end: "reset", resetEarly: state === "idle" };
+    }
     // Any frame whose body is over the read limit is oversized, whatever its type (9).
     const p: Piece = bodyBytes(written) > READ_MAX_BYTES ? { kind: "oversize" } : written;
     const unexpected = p.kind === "frame" || p.kind === "header";
