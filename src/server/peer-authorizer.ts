@@ -3,7 +3,29 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Connection, PeerId } from "@libp2p/interface";
 import type { RemotePeer } from "./remote-peer.ts";
 
-/** The authorization options of `rpcServer` (see {@link RpcServerInit}). */
+/**
+ * The authorization options of `rpcServer` (part of `RpcServerInit`): which
+ * peers may call. A refused call ends with `PermissionDenied` before its
+ * request header is decoded, before any interceptor, gate or handler runs;
+ * its input is skipped, never decoded. The peer checked is the connection's
+ * remote peer, proven by its handshake: metadata cannot stand in for it.
+ *
+ * @example
+ * ```ts
+ * import { peerIdFromString } from "@libp2p/peer-id";
+ * import { rpcServer } from "p2prpc";
+ *
+ * const admins = new Set(["12D3KooWA…"]);
+ * rpcServer({
+ *   routes,
+ *   // Only these two keys may call at all …
+ *   allowedPeers: [peerIdFromString("12D3KooWA…"), "12D3KooWB…"],
+ *   // … and only admins may call the Admin service.
+ *   authorizePeer: ({ peerId }, method) =>
+ *     method.parent.name !== "AdminService" || admins.has(peerId.toString()),
+ * });
+ * ```
+ */
 export interface PeerAuthorizationInit {
   /**
    * The only peers admitted: PeerIds or their string forms. Any other peer's

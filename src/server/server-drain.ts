@@ -18,7 +18,18 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
  */
 const CANCEL_SETTLE_MS = 1000;
 
-/** The shutdown options of `rpcServer` (see {@link RpcServerInit}). */
+/**
+ * The shutdown options of `rpcServer` (part of `RpcServerInit`).
+ *
+ * @example
+ * ```ts
+ * const node = await createRpcNode({
+ *   services: { rpc: rpcServer({ routes, shutdownGraceMs: 10_000 }) },
+ * });
+ * // Later: refuses new calls, gives those in flight 10 s, cancels the rest.
+ * await node.stop();
+ * ```
+ */
 export interface ServerShutdownInit {
   /**
    * How long `node.stop()` (or {@link RpcServer.drain} without a value) lets

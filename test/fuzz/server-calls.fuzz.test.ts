@@ -22,6 +22,7 @@ const READ_MAX_BYTES = 64;
 const RUN_LIMIT_MS = 5000;
 const MAX_TIMEOUT_MS = 0x7fff_ffff;
 const UNARY = methodProtocol(EchoService.method.unary);
+const BIDI = methodProtocol(EchoService.method.bidi);
 
 /** One piece of what a hostile client writes on a stream of Unary. */
 type Piece =
@@ -176,17 +177,32 @@ function headerVerdict(body: Uint8Array): Code | undefined {
 interface Expected {
   /** Trailer codes, one per call that ended, in order (0 = OK). */
   readonly codes: number[];
+  /** MESSAGE frames the server sent before each of those trailers. */
+  readonly messages: number[];
   /** How the stream ends once the client half-closes after everything. */
   readonly end: "clean" | "reset";
   /** The server resets before the client's end (a protocol or framing error). */
   readonly resetEarly: boolean;
 }
 
-function model(pieces: readonly Piece[]): Expected {
+/**
+ * The model of PROTOCOL.md 5.3 and 6 for a stream of Unary (one request
+ * message, one response) or of Bidi (the test server echoes each request
+ * message as it reads it).
+ */
+function model(pieces: readonly Piece[], kind: "unary" | "bidi"): Expected {
   type State = "idle" | "await-message" | "got-message" | "drain";
   let state: State = "idle";
   const codes: number[] = [];
-  const reset = (): Expected => ({ codes, end: "reset", resetEarly: true });
+  const messages: number[] = [];
+  /** Echoes sent in the current bidi call. */
+  let echoes = 0;
+  const end = (code: number): void => {
+    codes.push(code);
+    messages.push(kind === "bidi" ? echoes : code === 0 ? 1 : 0);
+    echoes = 0;
+  };
+  const reset = (): Expected => ({ codes, messages, end: "reset", resetEarly: true });
   for (const written of pieces) {
     if (written.kind === "claim") {
       if (varint(written.claimed).length > 8) {
@@ -196,9 +212,9 @@ function model(pieces: readonly Piece[]): Expected {
       // stream is the claimed body, skipped as it comes and never buffered, until
       // the client's end cuts it short, a framing error.
       if (state === "await-message" || state === "got-message") {
-        codes.push(Code.ResourceExhausted);
+        end(Code.ResourceExhausted);
       }
-      return { codes, end: "reset", resetEarly: state === "idle" };
+      return { codes, messages, end: "reset", resetEarly: state === "idle" };
     }
     // Any frame whose body is over the read limit is oversized, whatever its type (9).
     const p: Piece = bodyBytes(written) > READ_MAX_BYTES ? { kind: "oversize" } : written;
@@ -213,7 +229,7 @@ function model(pieces: readonly Piece[]): Expected {
           if (verdict === undefined) {
             state = "await-message";
           } else {
-            codes.push(verdict);
+            end(verdict);
             state = "drain";
           }
         }
@@ -224,21 +240,26 @@ function model(pieces: readonly Piece[]): Expected {
           return reset(); // unexpected frame type in a call
         }
         if (p.kind === "oversize") {
-          codes.push(Code.ResourceExhausted);
+          end(Code.ResourceExhausted);
           state = "drain";
         } else if (p.kind === "message") {
           if (!p.valid) {
-            codes.push(Code.InvalidArgument);
+            end(Code.InvalidArgument);
             state = "drain";
+          } else if (kind === "bidi") {
+            echoes++; // answered as it is read
           } else if (state === "await-message") {
             state = "got-message";
           } else {
-            codes.push(Code.Unimplemented); // extra input message
+            end(Code.Unimplemented); // extra input message
             state = "drain";
           }
+        } else if (kind === "bidi") {
+          end(0); // END_OF_INPUT: the handler's loop ends, OK
+          state = "idle";
         } else {
           // END_OF_INPUT: OK after one message, missing message before.
-          codes.push(state === "got-message" ? 0 : Code.Unimplemented);
+          end(state === "got-message" ? 0 : Code.Unimplemented);
           state = "idle";
         }
         break;
@@ -252,29 +273,38 @@ function model(pieces: readonly Piece[]): Expected {
     }
   }
   // The client half-closes: clean in IDLE, a cancelled call (or DRAIN) is reset.
-  return { codes, end: state === "idle" ? "clean" : "reset", resetEarly: false };
+  return { codes, messages, end: state === "idle" ? "clean" : "reset", resetEarly: false };
 }
 
-/** Reads trailers until `count` came or the stream ended; fails on anything but a call's frames. */
-async function readTrailers(raw: RawStream, count: number): Promise<number[]> {
+/** Reads until `count` trailers came or the stream ended; fails on anything but a call's frames. */
+async function readTrailers(
+  raw: RawStream,
+  count: number,
+): Promise<{ codes: number[]; messages: number[] }> {
   const codes: number[] = [];
+  const messages: number[] = [];
+  let sent = 0;
   while (codes.length < count) {
     let item: Awaited<ReturnType<RawStream["read"]>>;
     try {
       item = await raw.read();
     } catch {
-      return codes; // reset
+      break; // reset
     }
     if (item === undefined) {
-      return codes;
+      break;
     }
     assert.ok(item.type !== "oversize");
     assert.ok([0x02, 0x03, 0x05].includes(item.type), `server sent frame type ${item.type}`);
-    if (item.type === 0x05) {
+    if (item.type === 0x03) {
+      sent++;
+    } else if (item.type === 0x05) {
       codes.push(fromBinary(TrailerSchema, item.body).code);
+      messages.push(sent);
+      sent = 0;
     }
   }
-  return codes;
+  return { codes, messages };
 }
 
 function within<T>(promise: Promise<T>, what: string): Promise<T> {
@@ -323,29 +353,38 @@ describe("the server's call state machine against hostile frames (fast-check, re
     assert.equal(pair.client.getConnections(pair.server.peerId).length, 1, "one connection, kept");
   }
 
-  it("frames in any order, headers of any encoding, metadata and deadlines: each gets its status or a reset", {
-    timeout: 120_000,
-  }, async () => {
-    let run = 0;
-    await fc.assert(
-      fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 8 }), async (pieces) => {
-        run++;
-        const expected = model(pieces);
-        const raw = await RawStream.open(pair.client, pair.server.peerId, UNARY);
-        raw.send(concatFrames(pieces.map(encodePiece)));
-        const codes = await within(readTrailers(raw, expected.codes.length), "the trailers");
-        assert.deepEqual(codes, expected.codes, "the status of every call, in order");
-        if (!expected.resetEarly) {
-          await raw.closeWrite().catch(() => {});
-        }
-        const { frames, end } = await within(raw.outcome(), "the stream's end");
-        assert.deepEqual(frames, [], "nothing after the last expected trailer");
-        assert.equal(end, expected.end);
-        await survived(run);
-      }),
-      { numRuns: 300 },
-    );
-  });
+  for (const kind of ["unary", "bidi"] as const) {
+    it(`${kind}: frames in any order, headers of any encoding, metadata and deadlines: each gets its status or a reset`, {
+      timeout: 120_000,
+    }, async () => {
+      const protocol = kind === "unary" ? UNARY : BIDI;
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(piece, { minLength: 1, maxLength: 8 }), async (pieces) => {
+          run++;
+          const expected = model(pieces, kind);
+          const raw = await RawStream.open(pair.client, pair.server.peerId, protocol);
+          raw.send(concatFrames(pieces.map(encodePiece)));
+          const answers = await within(readTrailers(raw, expected.codes.length), "the trailers");
+          assert.deepEqual(answers.codes, expected.codes, "the status of every call, in order");
+          assert.deepEqual(answers.messages, expected.messages, "the messages of every call");
+          if (!expected.resetEarly) {
+            await raw.closeWrite().catch(() => {});
+          }
+          const { frames, end } = await within(raw.outcome(), "the stream's end");
+          if (kind === "bidi" && end === "reset") {
+            // A call cut short by the end may have echoed messages before it.
+            assert.ok(frames.every((frame) => frame.type === 0x02 || frame.type === 0x03));
+          } else {
+            assert.deepEqual(frames, [], "nothing after the last expected trailer");
+          }
+          assert.equal(end, expected.end);
+          await survived(run);
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
 
   it("random bytes after a valid header, and truncated frames: a reset of that stream only", {
     timeout: 60_000,
