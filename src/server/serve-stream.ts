@@ -45,7 +45,7 @@ export async function serveStream(
   // the loop then stops. A route's own shutdown signal aborts calls at once.
   const onShutdown = (): void => {
     if (control === undefined) {
-      method.drain.close(stream).catch(() => {});
+      method.drain.close(stream, writer.flushed()).catch(() => {});
     } else if (!method.drain.draining) {
       control.abort(method.shutdownSignal.reason);
     }
@@ -92,7 +92,7 @@ export async function serveStream(
         return;
       }
     }
-    await method.drain.close(stream);
+    await method.drain.close(stream, writer.flushed());
   } catch (error) {
     method.log("stream %s for %s failed - %e", stream.id, method.protocol, error);
     stream.abort(error as Error);
