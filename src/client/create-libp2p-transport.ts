@@ -143,7 +143,7 @@ export interface Libp2pTransportCommonOptions {
   writeMaxBytes?: number;
   /**
    * Deadline applied to calls that do not set `timeoutMs`, in milliseconds.
-   * A call's own `timeoutMs <= 0` means no deadline. Deadlines are capped at
+   * A call's own `timeoutMs <= 0` (or NaN) means no deadline. Deadlines are capped at
    * 2147483647 ms, the longest a timer can wait.
    */
   defaultTimeoutMs?: number;
@@ -242,7 +242,8 @@ export function createLibp2pTransport(options: Libp2pTransportOptions): Libp2pTr
     if (timeoutMs === undefined) {
       return defaultTimeoutMs;
     }
-    return timeoutMs <= 0 ? undefined : Math.min(timeoutMs, MAX_TIMEOUT_MS);
+    // `!(timeoutMs > 0)` also catches NaN, which would reach the header as no number at all.
+    return !(timeoutMs > 0) ? undefined : Math.min(timeoutMs, MAX_TIMEOUT_MS);
   };
 
   return {

@@ -5,7 +5,7 @@ import { toConnectError } from "../to-connect-error.ts";
 import { END_OF_INPUT_FRAME } from "../wire/encode-frame.ts";
 import { NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { abortStreamOnSignal } from "./abort-stream-on-signal.ts";
-import { markNeverReachedHandler, markNoResponse } from "./attempt-outcome.ts";
+import { markNoResponse, markRefusedUnread } from "./attempt-outcome.ts";
 import type { CallStream } from "./call-stream.ts";
 import type { ClientCallOptions } from "./client-call-options.ts";
 import { encodeRequestHeader, requestMessageParts } from "./encode-request.ts";
@@ -84,7 +84,7 @@ export async function runUnaryOnStream<I extends DescMessage, O extends DescMess
         "the server closed the stream before the call started",
         Code.Unavailable,
       );
-      throw markNeverReachedHandler(notStarted);
+      throw markRefusedUnread(notStarted);
     }
     if (response.finished) {
       // The server ended the call with an error status: the stream is sound.

@@ -103,12 +103,36 @@ export class StreamOpener {
     signal: AbortSignal,
     optimistic: boolean,
   ): Promise<Stream> {
-    return connection.newStream(protocol, {
+    const opening = connection.newStream(protocol, {
       signal,
       maxOutboundStreams: this.#maxOutboundStreams,
       negotiateFully: !optimistic,
       // The server decides which methods run on a limited (relayed) connection.
       runOnLimitedConnection: true,
+    });
+    // A muxer may not watch the signal while it waits to open a stream: a
+    // QUIC connection out of stream credit waited past the call's deadline,
+    // and the call never ended (npm run soak -- quic). The call ends at its
+    // deadline all the same; a stream that opens after that is reset.
+    return new Promise<Stream>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+      }
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      opening.then(
+        (stream) => {
+          signal.removeEventListener("abort", onAbort);
+          if (signal.aborted) {
+            stream.abort(new Error("the call ended before its stream opened"));
+          }
+          resolve(stream);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
     });
   }
 }

@@ -10,7 +10,7 @@ import {
 } from "@connectrpc/connect";
 import { TypedEventEmitter } from "@libp2p/interface";
 import type { CallControl } from "../call-control.ts";
-import { isNoResponse, neverReachedHandler } from "../client/attempt-outcome.ts";
+import { isNoResponse, neverReachedHandler, wasRefusedUnread } from "../client/attempt-outcome.ts";
 import type { BalancePolicy } from "./balance-policy.ts";
 import type { PeerChannel, PeerStats } from "./peer-channel.ts";
 import { RetryBudget } from "./retry-budget.ts";
@@ -250,7 +250,14 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     },
   ): Promise<Set<PeerChannel>> {
     const connectError = ConnectError.from(error);
-    this.#budget.onFailure();
+    // A server that refused the call unread (draining, or closing an idle
+    // stream) did no work: the retry throttle, which protects servers from
+    // re-executions, is not charged for it, so a draining peer's calls all
+    // fail over, not only the first few. maxAttempts still bounds it.
+    const refused = wasRefusedUnread(error);
+    if (!refused) {
+      this.#budget.onFailure();
+    }
     if (neverReachedHandler(error) && connectError.code === Code.Unavailable) {
       this.safeDispatchEvent("dial:failed", { detail: { peer: channel.id, error: connectError } });
     }
@@ -260,7 +267,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
       !safe ||
       NEVER_RETRIED.has(connectError.code) ||
       attempt >= this.#retry.maxAttempts ||
-      !this.#budget.allowsRetry
+      !(refused || this.#budget.allowsRetry)
     ) {
       throw connectError;
     }

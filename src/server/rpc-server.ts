@@ -1,6 +1,5 @@
 import type { BinaryReadOptions, BinaryWriteOptions, DescMethod } from "@bufbuild/protobuf";
 import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
-import { Code, ConnectError } from "@connectrpc/connect";
 import type {
   ComponentLogger,
   Connection,
@@ -22,13 +21,19 @@ import { serviceKeyOf } from "../discovery/service-cid.ts";
 import { methodProtocol } from "../protocol-id.ts";
 import { type ByReferenceTracker, findByReferenceTracker } from "../wire/by-reference-tracker.ts";
 import { refusedOnLimitedConnections, unaryOnly } from "./limited-connection-gate.ts";
+import { createPeerAuthorizer, type PeerAuthorizationInit } from "./peer-authorizer.ts";
 import { PeerStreamLimit } from "./peer-stream-limit.ts";
 import { RpcRouter } from "./rpc-router.ts";
 import { serveStream } from "./serve-stream.ts";
 import type { ServedMethod } from "./served-method.ts";
+import { DEFAULT_SHUTDOWN_GRACE_MS, ServerDrain, type ServerShutdownInit } from "./server-drain.ts";
 
-/** Options of {@link rpcServer}. */
-export interface RpcServerInit {
+/**
+ * Options of {@link rpcServer}. Authorization (`allowedPeers`,
+ * `authorizePeer`) and shutdown (`shutdownGraceMs`) options come from
+ * {@link PeerAuthorizationInit} and {@link ServerShutdownInit}.
+ */
+export interface RpcServerInit extends PeerAuthorizationInit, ServerShutdownInit {
   /**
    * Registers the services to serve: the same function a Connect HTTP server
    * takes. Methods of a registered service left out of its implementation
@@ -134,8 +139,10 @@ export interface RpcServerComponents {
 
 /**
  * The libp2p service behind {@link rpcServer}: registers one protocol
- * handler per method on `start()`, removes them on `stop()`. Stopping aborts
- * running handlers, whose calls end with `Unavailable`.
+ * handler per method on `start()`, removes them on `stop()`. Stopping the
+ * node drains the server first ({@link RpcServer.drain}, run from libp2p's
+ * `beforeStop`): new calls are refused with `Unavailable`, calls in flight
+ * get `shutdownGraceMs` to finish, the rest end with `Canceled`.
  *
  * @example
  * ```ts
@@ -148,7 +155,7 @@ export class RpcServer implements Startable {
   readonly #init: RpcServerInit;
   readonly #log: Logger;
   #methods: ServedMethod[] = [];
-  #shutdown = new AbortController();
+  #drain = new ServerDrain();
   #advertiser: ServiceAdvertiser | undefined;
 
   constructor(components: RpcServerComponents, init: RpcServerInit) {
@@ -165,11 +172,16 @@ export class RpcServer implements Startable {
     return this.#methods.map((method) => method.protocol);
   }
 
+  /** Calls being served now, on every method and connection. */
+  get callsInFlight(): number {
+    return this.#drain.inFlight;
+  }
+
   async start(): Promise<void> {
-    this.#shutdown = new AbortController();
+    this.#drain = new ServerDrain();
     this.#methods = resolveMethods(
       this.#init,
-      this.#shutdown.signal,
+      this.#drain,
       this.#log,
       // The node's tracker, when it has one (createRpcNode adds it): large
       // streamed values then leave by reference.
@@ -210,10 +222,37 @@ export class RpcServer implements Startable {
     }
   }
 
+  /**
+   * Drains the server: from now on it refuses new calls (a client sees
+   * `Unavailable`, which its pool retries on another peer: the call never
+   * ran), lets the calls in flight finish for `graceMs`, then cancels those
+   * left with `Canceled`. Resolves once no call is in flight. A drained
+   * server serves nothing more until it is started again; `node.stop()`
+   * drains it first, with `shutdownGraceMs`. A second call returns the
+   * first drain's promise.
+   *
+   * @example
+   * ```ts
+   * process.once("SIGTERM", async () => {
+   *   await node.services.rpc.drain({ graceMs: 10_000 }); // finish what runs
+   *   await node.stop();
+   * });
+   * ```
+   */
+  drain(options: { graceMs?: number } = {}): Promise<void> {
+    const graceMs = options.graceMs ?? this.#init.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    return this.#drain.drain(graceMs);
+  }
+
+  /** Drains the server before libp2p closes its connections (which would break calls in flight). */
+  async beforeStop(): Promise<void> {
+    await this.drain();
+  }
+
   async stop(): Promise<void> {
     await this.#advertiser?.stop();
     this.#advertiser = undefined;
-    this.#shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
+    await this.drain();
     for (const protocol of this.protocols) {
       await this.#components.registrar.unhandle(protocol);
     }
@@ -223,12 +262,14 @@ export class RpcServer implements Startable {
 
 function resolveMethods(
   init: RpcServerInit,
-  shutdownSignal: AbortSignal,
+  drain: ServerDrain,
   log: Logger,
   tracker: ByReferenceTracker | undefined,
 ): ServedMethod[] {
   const router = new RpcRouter();
   init.routes(router);
+  const shutdownSignal = drain.signal;
+  const authorize = createPeerAuthorizer(init);
   const served: ServedMethod[] = [];
   for (const { spec, options } of router.routes.values()) {
     served.push({
@@ -246,6 +287,8 @@ function resolveMethods(
         options.shutdownSignal === undefined
           ? shutdownSignal
           : AbortSignal.any([shutdownSignal, options.shutdownSignal]),
+      drain,
+      authorize,
       requestGate: options.requestGate ?? init.requestGate,
       binaryOptions: options.binaryOptions ?? init.binaryOptions,
       tracker,

@@ -79,6 +79,14 @@ export async function serveCall(
     }
   };
   try {
+    if (method.authorize !== undefined) {
+      // Before the header is decoded or any input read: a refused peer costs
+      // a lookup, and its input is only skipped (discardRest).
+      const verdict = method.authorize(connection, spec.method);
+      if (verdict !== undefined) {
+        await control.race(verdict);
+      }
+    }
     context = createContext(headerBody, stream, connection, method, control);
     if (method.requestGate !== undefined) {
       await control.race(Promise.resolve(method.requestGate(context)));

@@ -130,6 +130,19 @@ export class FrameWriter {
     return this.#drained;
   }
 
+  /**
+   * Resolves once everything queued was handed to the stream; at once when
+   * nothing waits for a drain. Close the stream only after it: a close that
+   * wins the race for the `drain` event would send end-of-stream ahead of the
+   * frames still queued here (a server's last TRAILER over QUIC, which asks
+   * to drain after every send). Rejects when the stream dies first.
+   */
+  async flushed(): Promise<void> {
+    while (this.#drained !== undefined) {
+      await this.#drained;
+    }
+  }
+
   /** Sends whatever is queued, unless the stream is waiting to drain. */
   flush(): void {
     if (this.#pending.length === 0 || this.#drained !== undefined) {

@@ -170,4 +170,25 @@ describe("StreamOpener", () => {
       (error) => error === reason,
     );
   }, 5000);
+
+  it("a stream open the muxer never finishes (and whose signal it ignores) ends at the call's signal; a late stream is reset", async () => {
+    // As a QUIC connection out of stream credit did in the soak (docs/RELIABILITY.md).
+    let finish: ((stream: unknown) => void) | undefined;
+    const connection = {
+      newStream: () =>
+        new Promise((resolve) => {
+          finish = resolve;
+        }),
+    } as unknown as Connection;
+    const opener = new StreamOpener({ dial: async () => connection }, PEER, 16);
+    const call = new AbortController();
+    const opening = opener.open(PROTOCOL, call.signal);
+    const reason = new Error("deadline");
+    setImmediate(() => call.abort(reason));
+    await assert.rejects(opening, (error) => error === reason);
+    let abortedWith: unknown;
+    finish?.({ abort: (error: unknown) => (abortedWith = error) });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(abortedWith instanceof Error, "the stream that came too late was reset");
+  }, 5000);
 });
