@@ -1,6 +1,6 @@
 /**
  * Where an idle peer's bytes go: `npm exec -- node --expose-gc
- * bench/heap-per-peer.ts [tcp|quic] [peers] [snapshot dir]`.
+ * bench/heap-per-peer.ts [tcp|quic|nodes] [peers] [snapshot dir]`.
  *
  * The same set-up as workload (g) (`bench/systems/p2prpc.ts`: a server node
  * in a child process, and in this process one `createRpcNode` per peer, each
@@ -17,7 +17,8 @@
  * the memory-reducing GC), which
  * `bench/heap-snapshot-diff.ts` attributes by constructor and owner. Keep
  * `peers` to a few hundred with snapshots: a snapshot of 1,000 client nodes
- * is over a gigabyte.
+ * is over a gigabyte. `nodes` makes the client's nodes and never connects
+ * them: the part of the client's figure that is a whole node per peer.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
@@ -27,7 +28,8 @@ import type { ServerInfo } from "./ipc-messages.ts";
 import { p2prpcSystem } from "./systems/p2prpc.ts";
 import { SMALL_PAYLOAD } from "./workloads/workload-context.ts";
 
-const USAGE = "usage: node --expose-gc bench/heap-per-peer.ts [tcp|quic] [peers] [snapshot dir]";
+const USAGE =
+  "usage: node --expose-gc bench/heap-per-peer.ts [tcp|quic|nodes] [peers] [snapshot dir]";
 /** Peers connecting at once, as in (g). */
 const PARALLEL = 8;
 /** Idle time after the last call: identify runs 1 s after a connection opens. */
@@ -40,6 +42,8 @@ interface Memory {
   readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** Open TCP sockets (libuv handles), to check that every peer is still connected. */
+  readonly tcpSockets: number;
 }
 
 /**
@@ -66,7 +70,10 @@ function measure(kind: GcKind, snapshotFile: string | undefined): Memory {
   if (snapshotFile !== undefined) {
     writeHeapSnapshot(snapshotFile);
   }
-  return { rss, heapUsed, heapTotal, external, arrayBuffers };
+  const tcpSockets = process
+    .getActiveResourcesInfo()
+    .filter((resource) => resource === "TCPSocketWrap").length;
+  return { rss, heapUsed, heapTotal, external, arrayBuffers, tcpSockets };
 }
 
 async function serve(transport: "tcp" | "quic"): Promise<void> {
@@ -93,14 +100,22 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
   });
 }
 
-async function connectPeers(server: ServerInfo, transport: "tcp" | "quic", peers: number) {
-  const client = p2prpcSystem(transport).createClient({ server, tls: undefined });
+/** `nodes`: the client's nodes only, never connected (what a client node costs by itself). */
+type Mode = "tcp" | "quic" | "nodes";
+
+async function connectPeers(server: ServerInfo, mode: Mode, peers: number): Promise<void> {
+  const client = p2prpcSystem(mode === "quic" ? "quic" : "tcp").createClient({
+    server,
+    tls: undefined,
+  });
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < peers) {
       next++;
       const peer = await client.newPeer();
-      await peer.connectAndCall(SMALL_PAYLOAD);
+      if (mode !== "nodes") {
+        await peer.connectAndCall(SMALL_PAYLOAD);
+      }
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
@@ -121,14 +136,18 @@ function perPeer(side: string, before: Memory, after: Memory, peers: number): st
 }
 
 async function main(): Promise<void> {
-  const [transport = "tcp", peersText = "200", snapshotDir] = process.argv.slice(2);
+  const [mode = "tcp", peersText = "200", snapshotDir] = process.argv.slice(2);
   const peers = Number(peersText);
-  if ((transport !== "tcp" && transport !== "quic") || !Number.isInteger(peers) || peers < 1) {
+  if (
+    (mode !== "tcp" && mode !== "quic" && mode !== "nodes") ||
+    !Number.isInteger(peers) ||
+    peers < 1
+  ) {
     throw new Error(USAGE);
   }
   const file = (side: string, count: number): string | undefined =>
     snapshotDir === undefined ? undefined : join(snapshotDir, `${side}-${count}.heapsnapshot`);
-  const server = fork(fileURLToPath(import.meta.url), ["serve", transport], {
+  const server = fork(fileURLToPath(import.meta.url), ["serve", mode], {
     execArgv: ["--expose-gc"],
   });
   try {
@@ -143,14 +162,17 @@ async function main(): Promise<void> {
     const serverBeforeReduced = await askServer("reduce", file("server", 0));
     const clientBeforeReduced = measure("reduce", file("client", 0));
     const started = performance.now();
-    await connectPeers(info, transport, peers);
+    await connectPeers(info, mode, peers);
     const connectMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const serverAfter = await askServer("full", undefined);
     const clientAfter = measure("full", undefined);
     const serverAfterReduced = await askServer("reduce", file("server", peers));
     const clientAfterReduced = measure("reduce", file("client", peers));
-    console.log(`${peers} idle ${transport} peers, connected in ${connectMs.toFixed(0)} ms`);
+    console.log(`${peers} idle ${mode} peers, connected in ${connectMs.toFixed(0)} ms`);
+    console.log(
+      `TCP sockets open at the end: server ${serverAfterReduced.tcpSockets - serverBefore.tcpSockets}, client ${clientAfterReduced.tcpSockets - clientBefore.tcpSockets}`,
+    );
     console.log("KiB per peer: RSS = heapTotal + external + native; external ⊃ arrayBuffers");
     console.log(
       "| side, GC       |      RSS | heapUsed | heapTotal | arrayBuf | other ext |   native |",
