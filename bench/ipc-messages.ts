@@ -28,7 +28,12 @@ export type Metrics = Record<string, number>;
 
 /** What a client asks of the server process, relayed by the orchestrator. */
 export type ServerRequest =
-  | { readonly kind: "snapshot"; readonly gc: boolean }
+  | {
+      readonly kind: "snapshot";
+      readonly gc: boolean;
+      /** Collect with V8's memory-reducing GC (see `takeSnapshot`). */
+      readonly reduceMemory?: boolean;
+    }
   | { readonly kind: "release" };
 
 /** The server process's answer: its CPU time, clock and memory when asked. */
@@ -69,10 +74,16 @@ export function sendToParent(message: ChildMessage): void {
   process.send(message);
 }
 
-/** This process's snapshot: CPU, clock and RSS (after a full GC when asked and exposed). */
-export function takeSnapshot(gc: boolean): ServerSnapshot {
+/**
+ * This process's snapshot: CPU, clock and RSS (after a full GC when asked and
+ * exposed). With `reduceMemory`, the GC is V8's memory-reducing one (the kind
+ * its memory reducer runs on an idle process, and the last before an
+ * out-of-memory error): it also shrinks the young generation and returns
+ * pooled heap pages, so the RSS left is about what is still alive.
+ */
+export function takeSnapshot(gc: boolean, reduceMemory = false): ServerSnapshot {
   if (gc) {
-    collectGarbage();
+    collectGarbage(reduceMemory);
   }
   const cpu = process.cpuUsage();
   return {
@@ -82,9 +93,21 @@ export function takeSnapshot(gc: boolean): ServerSnapshot {
   };
 }
 
+/** Options of the `gc()` that --expose-gc installs. */
+interface GcOptions {
+  readonly type: "major";
+  readonly execution: "sync";
+  readonly flavor: "regular" | "last-resort";
+}
+
 /** Runs a full GC twice when the process was started with --expose-gc. */
-function collectGarbage(): void {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  gc?.();
+function collectGarbage(reduceMemory: boolean): void {
+  const gc = (globalThis as { gc?: (options?: GcOptions) => void }).gc;
+  const options: GcOptions = {
+    type: "major",
+    execution: "sync",
+    flavor: reduceMemory ? "last-resort" : "regular",
+  };
+  gc?.(options);
+  gc?.(options);
 }

@@ -62,7 +62,7 @@ function describeMetrics(workload: WorkloadId, metrics: Metrics): string {
     case "f":
       return `p50 ${n("p50Ms")} ms, p99 ${n("p99Ms")} ms (${n("samples")} samples)`;
     case "g":
-      return `server ${n("serverKiBPerPeer")} KiB/peer, client ${n("clientKiBPerPeer")} KiB/peer (${n("peers")} peers)`;
+      return `server ${n("serverKiBPerPeer")} KiB/peer, client ${n("clientKiBPerPeer")} KiB/peer, live ${n("serverLiveKiBPerPeer")} / ${n("clientLiveKiBPerPeer")} (${n("peers")} peers)`;
     case "j":
       return `idle p99 ${n("idleP99Ms")} ms, during bulk p50 ${n("busyP50Ms")} / p99 ${n("busyP99Ms")} ms (${n("p99Factor")}×, ${n("busyCalls")} calls), bulk ${n("mbPerSec")} MB/s`;
     case "h":

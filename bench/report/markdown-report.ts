@@ -44,6 +44,11 @@ const CONNECTIONS: readonly Column[] = [
   { title: "(f) p50 / p99 ms", workload: "f", cell: pair("p50Ms", "p99Ms") },
   { title: "(g) server KiB/peer", workload: "g", cell: one("serverKiBPerPeer") },
   { title: "(g) client KiB/peer", workload: "g", cell: one("clientKiBPerPeer") },
+  {
+    title: "(g) live server / client KiB/peer",
+    workload: "g",
+    cell: pair("serverLiveKiBPerPeer", "clientLiveKiBPerPeer"),
+  },
   { title: "(h) open all, ms", workload: "h", cell: one("openMs") },
   { title: "(h) msg/s", workload: "h", cell: one("msgPerSec") },
   {

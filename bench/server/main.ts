@@ -35,7 +35,7 @@ process.on("message", (message: ParentMessage) => {
         gate.release();
         reply = takeSnapshot(false);
       } else {
-        reply = takeSnapshot(message.request.gc);
+        reply = takeSnapshot(message.request.gc, message.request.reduceMemory);
       }
       sendToParent({ type: "reply", id: message.id, reply });
       break;

@@ -20,12 +20,22 @@ async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<voi
  * peers, each connected to the server with one unary call done, then both
  * processes collect garbage and report RSS; the growth over the same
  * measurement before the peers existed, divided by their number, is the cost
- * per peer. The server side is the headline: what a node pays per connected
+ * per peer. Twice: after a full GC (the headline: what the process holds,
+ * the young generation the connections grew included) and after a
+ * memory-reducing GC (`live`: about what the peers keep alive). The server side is the headline: what a node pays per connected
  * peer. Client-side libp2p peers are whole nodes (one identity each), so the
  * client figure is an upper bound there. The peers are left open: the
  * orchestrator ends both processes after this workload.
  */
 export async function runIdleMemory(context: WorkloadContext, cell: CellConfig): Promise<Metrics> {
+  // The memory-reducing GC first: it shrinks the young generation that
+  // start-up left, so the full-GC figure after counts all the growth.
+  const serverBeforeLive = await context.askServer({
+    kind: "snapshot",
+    gc: true,
+    reduceMemory: true,
+  });
+  const clientBeforeLive = takeSnapshot(true, true);
   const serverBefore = await context.askServer({ kind: "snapshot", gc: true });
   const clientBefore = takeSnapshot(true);
   const started = performance.now();
@@ -41,9 +51,17 @@ export async function runIdleMemory(context: WorkloadContext, cell: CellConfig):
   await new Promise((resolve) => setTimeout(resolve, 200));
   const serverAfter = await context.askServer({ kind: "snapshot", gc: true });
   const clientAfter = takeSnapshot(true);
+  const serverAfterLive = await context.askServer({
+    kind: "snapshot",
+    gc: true,
+    reduceMemory: true,
+  });
+  const clientAfterLive = takeSnapshot(true, true);
   return {
     serverKiBPerPeer: (serverAfter.rss - serverBefore.rss) / 1024 / cell.peers,
     clientKiBPerPeer: (clientAfter.rss - clientBefore.rss) / 1024 / cell.peers,
+    serverLiveKiBPerPeer: (serverAfterLive.rss - serverBeforeLive.rss) / 1024 / cell.peers,
+    clientLiveKiBPerPeer: (clientAfterLive.rss - clientBeforeLive.rss) / 1024 / cell.peers,
     peers: cell.peers,
     connectPerSec: cell.peers / (setupMs / 1000),
   };
