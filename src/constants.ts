@@ -54,6 +54,14 @@ export const DEFAULT_IDLE_STREAM_TIMEOUT_MS = 30_000;
 /** A frame writer sends its batch of small frames once it reaches this size. */
 export const DEFAULT_MAX_BATCH_BYTES = 64 * 1024;
 
+/**
+ * Bytes a stream's writer hands to its stream in one turn of the event loop
+ * before its producer waits for the next turn (see FrameWriter): about 5 ms
+ * of a bulk stream here, so that a small call on the same node is read
+ * between a bulk stream's writes.
+ */
+export const TURN_BUDGET_BYTES = 1024 * 1024;
+
 /** Message bodies at least this large are sent by reference, never copied into their frame. */
 export const COPY_BODY_MAX_BYTES = 16 * 1024;
 

@@ -1,5 +1,5 @@
 import type { Stream } from "@libp2p/interface";
-import { COPY_BODY_MAX_BYTES, DEFAULT_MAX_BATCH_BYTES } from "../constants.ts";
+import { COPY_BODY_MAX_BYTES, DEFAULT_MAX_BATCH_BYTES, TURN_BUDGET_BYTES } from "../constants.ts";
 import { ByReferenceSender, type ClosingTarget } from "./by-reference-sender.ts";
 import type { ByReferenceTracker } from "./by-reference-tracker.ts";
 import { concatFrames, frameHead, joinParts } from "./encode-frame.ts";
@@ -19,7 +19,9 @@ import type { FrameType } from "./frame-type.ts";
  *
  * Backpressure: while the stream drains, frames queue up to one batch; past
  * that, `write()` returns a promise that resolves once the stream drained and
- * the queue was sent, and callers await it before writing more. The `drain`
+ * the queue was sent (in the event loop's check phase after the `drain`, so
+ * that I/O is read between a bulk producer's writes), and callers await it
+ * before writing more. The `drain`
  * event is used, not `onDrain()`, whose promise resolved only the first time
  * in the libp2p version we measured.
  */
@@ -34,6 +36,11 @@ export class FrameWriter {
   #drained: Promise<void> | undefined;
   readonly #byReference: ByReferenceSender;
   readonly #tracker: ByReferenceTracker | undefined;
+  /** Bytes handed to the stream in this turn of the event loop. */
+  #turnBytes = 0;
+  /** Resolves at the end of this turn (its check phase); made when a writer must wait for it. */
+  #turnEnd: PromiseWithResolvers<void> | undefined;
+  #turnCounted = false;
 
   /**
    * `tracker`: the node's {@link ByReferenceTracker}, which lets large values
@@ -81,7 +88,7 @@ export class FrameWriter {
 
   /** Writes a large message frame; see {@link ByReferenceSender.writeLarge}. */
   writeLarge(encoded: EncodedFrame): Promise<void> | undefined {
-    return this.#byReference.writeLarge(encoded);
+    return this.#byReference.writeLarge(encoded) ?? this.#afterTurnBudget();
   }
 
   /**
@@ -116,7 +123,38 @@ export class FrameWriter {
     // and blocking at once would send one frame per drain.
     return this.#drained !== undefined && this.#pendingBytes >= this.#maxBatchBytes
       ? this.#drained
-      : undefined;
+      : this.#afterTurnBudget();
+  }
+
+  /**
+   * A promise of the turn's end once this turn handed the stream
+   * `TURN_BUDGET_BYTES` or more, `undefined` before. A socket whose kernel
+   * buffer has room takes every write at once and never asks to drain, so a
+   * producer that is never told to wait writes until that buffer is full
+   * (megabytes), all in one turn, and the event loop reads nothing
+   * meanwhile: a small call's request to the same process waited behind it
+   * (docs/POOL.md, "Sharing one connection").
+   */
+  #afterTurnBudget(): Promise<void> | undefined {
+    if (this.#turnBytes < TURN_BUDGET_BYTES) {
+      return undefined;
+    }
+    this.#turnEnd ??= Promise.withResolvers<void>();
+    return this.#turnEnd.promise;
+  }
+
+  #countTurn(bytes: number): void {
+    this.#turnBytes += bytes;
+    if (!this.#turnCounted) {
+      this.#turnCounted = true;
+      setImmediate(() => {
+        this.#turnCounted = false;
+        this.#turnBytes = 0;
+        const ended = this.#turnEnd;
+        this.#turnEnd = undefined;
+        ended?.resolve();
+      });
+    }
   }
 
   /**
@@ -153,7 +191,9 @@ export class FrameWriter {
     this.#pendingBytes = 0;
     this.#largeParts = 0;
     // Throws StreamStateError when the stream can no longer be written.
-    if (!this.#stream.send(data)) {
+    const sent = this.#stream.send(data);
+    this.#countTurn(data.byteLength);
+    if (!sent) {
       const drained = this.#waitForDrain();
       // Handled here so a stream that dies while nobody writes raises nothing;
       // callers awaiting it still see the rejection.
@@ -197,8 +237,7 @@ export class FrameWriter {
   #waitForDrain(): Promise<void> {
     const stream = this.#stream;
     return new Promise<void>((resolve, reject) => {
-      const onDrain = (): void => {
-        cleanup();
+      const resume = (): void => {
         this.#drained = undefined;
         try {
           this.flush();
@@ -206,6 +245,16 @@ export class FrameWriter {
         } catch (error) {
           reject(error);
         }
+      };
+      // Resumes in the next check phase, not inside the drain: a socket whose
+      // writes complete at once emits `drain` from a nextTick, so a bulk
+      // producer resumed here would write, drain and write again without the
+      // event loop ever reaching its poll phase, and a small call's request
+      // on the same process waited in the socket's receive queue until the
+      // kernel's send buffer filled (docs/POOL.md, "Sharing one connection").
+      const onDrain = (): void => {
+        cleanup();
+        setImmediate(resume);
       };
       const onClose = (event: Event): void => {
         cleanup();
