@@ -12,12 +12,11 @@
 // node:crypto path reuses a key object itself: the canary in
 // test/node/cached-key-crypto.test.ts fails then.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import type { ComponentLogger, ConnectionEncrypter } from "@libp2p/interface";
-import { type ICryptoInterface, type NoiseInit, noise } from "@libp2p/noise";
+import type { ICryptoInterface } from "@libp2p/noise";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
 import { noteReadByCipher } from "../wire/read-by-cipher.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
+import { fallbackReporter, type ReportFallback } from "./fallback-reporter.ts";
 
 const CHACHA20_POLY1305 = "chacha20-poly1305";
 const TAG_BYTES = 16;
@@ -159,8 +158,9 @@ export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface 
  * the value has been read (`FrameWriter.writeLarge`).
  * A key or nonce of another shape goes to Noise's default crypto as it is,
  * and that is logged once (`p2prpc:wrappers`, libp2p's default logger;
- * `cachedKeyNoise` logs to the node's logger instead). `createRpcNode` uses
- * it; pass it to `noise()` when building a node yourself.
+ * `withFastPath` swaps the same cipher into a built Noise and logs to the
+ * node's logger instead, which is how `createRpcNode` uses it). Pass it to
+ * `noise()` when building a node yourself, or let `withFastPath` do it.
  *
  * @example
  * ```ts
@@ -173,17 +173,3 @@ export function createCachedKeyCrypto(report: ReportFallback): ICryptoInterface 
 export const cachedKeyCrypto: ICryptoInterface = createCachedKeyCrypto(
   fallbackReporter("cachedKeyCrypto"),
 );
-
-/**
- * `noise(init)` with `cachedKeyCrypto` whose fallback is logged once to the
- * node's own logger (`p2prpc:wrappers`); `createRpcNode` uses it.
- */
-export function cachedKeyNoise<C>(
-  init: Omit<NoiseInit, "crypto"> = {},
-): (components: C) => ConnectionEncrypter {
-  return (components) => {
-    const logger: ComponentLogger | undefined = loggerOf(components);
-    const crypto = createCachedKeyCrypto(fallbackReporter("cachedKeyCrypto", logger));
-    return noise({ ...init, crypto })(components as never);
-  };
-}

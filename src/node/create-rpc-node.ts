@@ -54,7 +54,14 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
   privateKeyFile?: string;
   /** Extra libp2p services, e.g. `{ rpc: rpcServer({ routes }) }`. */
   services?: ServiceFactoryMap<T>;
-  /** Any other libp2p option; wins over the defaults set here. */
+  /**
+   * Any other libp2p option; wins over the defaults set here. Transports,
+   * connection encrypters and stream muxers given here replace the node's
+   * own and get the same fast path (`withFastPath` from `p2prpc/libp2p`):
+   * `streamMuxers: [yamux({ … })]` keeps batched window updates and
+   * optimistic select, `connectionEncrypters: [noise({ … })]` the Noise
+   * wrappers; pieces of other kinds are used as they are.
+   */
   libp2p?: Omit<Libp2pOptions, "services" | "privateKey">;
   /**
    * Milliseconds after a connection opens before this node runs identify on
@@ -87,7 +94,8 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * (10 s interval, 5 s least ping timeout, growing after failures), and a
    * ping every 5 s costs little when idle (docs/POOL.md has the figures). A
    * smaller bound pings more often and gives a ping less time, so a busy or
-   * slow link is more likely to be cut while alive. `0` turns the monitor off.
+   * slow link is more likely to be cut while alive. `0` turns the monitor
+   * off; a negative value is refused (`RangeError`).
    * `libp2p.connectionMonitor` wins over what this sets.
    * @default 10000
    */
@@ -141,6 +149,13 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
  * QUIC's limit is not raised further because quinn sets up state for every
  * stream a peer may open when the connection starts: at 4096 that was
  * ~300 KiB more per connection and ~0.65 ms more per handshake.
+ *
+ * Every wrapper of libp2p internals it uses comes from `withFastPath`, which
+ * it applies to its options, the caller's `libp2p` overrides included. The
+ * options are checked before anything is built: a negative
+ * `identifyDelayMs` or `livenessTimeoutMs` is a `RangeError`; a listen
+ * address that is not a multiaddr, or of a kind it has no transport for, a
+ * `TypeError`.
  *
  * @example
  * ```ts
