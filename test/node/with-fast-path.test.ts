@@ -7,7 +7,7 @@ import type {
   StreamMuxerFactory,
   Transport,
 } from "@libp2p/interface";
-import { noise } from "@libp2p/noise";
+import { noise, pureJsCrypto } from "@libp2p/noise";
 import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
@@ -16,6 +16,7 @@ import { Uint8ArrayList } from "uint8arraylist";
 import { afterEach, describe, it } from "vitest";
 import { createRpcNode } from "../../src/index.ts";
 import { optimisticSelectionOf, withFastPath } from "../../src/libp2p.ts";
+import { deferIdentify } from "../../src/node/defer-identify.ts";
 import { resolveNodeOptions } from "../../src/node/resolve-node-options.ts";
 import { trackReadByCipher } from "../../src/wire/read-by-cipher.ts";
 import { captureWrapperLog, type WrapperLog } from "../helpers/capture-wrapper-log.ts";
@@ -250,6 +251,47 @@ describe("withFastPath", () => {
     assert.equal(kept.services?.identify, own);
     assert.deepEqual(kept.connectionManager, { maxConnections: 3 });
     assert.throws(() => withFastPath({}, { identifyDelayMs: -1 }), RangeError);
+  });
+});
+
+describe("withFastPath's own fallbacks", () => {
+  const nodes: Libp2p[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+  });
+
+  it("keeps a Noise crypto of the user's own, logs it once per node, and the rest still applies", async () => {
+    const own = (listen: string[], log: WrapperLog) =>
+      createLibp2p(
+        withFastPath({
+          ...stockOptions(listen, log),
+          connectionEncrypters: [noise({ crypto: pureJsCrypto })],
+        }),
+      );
+    const serverLog = captureWrapperLog();
+    const clientLog = captureWrapperLog();
+    const server = await own([TCP], serverLog);
+    const client = await own([], clientLog);
+    nodes.push(server, client);
+    const observed = await observe(client, server, countIdentify(client));
+    assert.deepEqual(observed, { ...FAST, readByCipher: false });
+    for (const log of [serverLog, clientLog]) {
+      assert.equal(log.linesOf("cachedKeyCrypto").length, 1, String(log.lines));
+      assert.equal(log.lines.length, 1, String(log.lines));
+    }
+  });
+
+  it("deferIdentify builds identify as it is, and logs it once, for components without events", () => {
+    const log = captureWrapperLog();
+    const service = { identify: () => undefined };
+    let given: unknown;
+    const built = deferIdentify((components: unknown) => {
+      given = components;
+      return service;
+    }, 1000)({ logger: log.logger } as never);
+    assert.equal(built, service);
+    assert.deepEqual(given, { logger: log.logger }, "the components themselves, not a view");
+    assert.equal(log.linesOf("deferIdentify").length, 1);
   });
 });
 
