@@ -4,6 +4,8 @@ import type { WorkloadId } from "./workload-catalog.ts";
 export const SYSTEM_IDS = [
   "p2prpc-tcp",
   "p2prpc-tcp-baseline",
+  "p2prpc-tcp-stock",
+  "p2prpc-tcp-fastpath",
   "p2prpc-quic",
   "grpc-js",
   "grpc-js-tls",
@@ -18,10 +20,13 @@ export type SystemId = (typeof SYSTEM_IDS)[number];
 
 /**
  * The systems a run compares unless `--only` says otherwise: all but the
- * baseline, which runs only with `--baseline=<git ref>`.
+ * baseline, which runs only with `--baseline=<git ref>`, and p2prpc on a
+ * libp2p node of the user's own, stock and through `withFastPath`, which
+ * measure the fast path (`--only=p2prpc-tcp,p2prpc-tcp-stock,p2prpc-tcp-fastpath`)
+ * and would add two systems' worth of time to every default run.
  */
 export const DEFAULT_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter(
-  (id) => id !== "p2prpc-tcp-baseline",
+  (id) => id !== "p2prpc-tcp-baseline" && id !== "p2prpc-tcp-stock" && id !== "p2prpc-tcp-fastpath",
 );
 
 export interface SystemInfo {
@@ -50,6 +55,22 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     description:
       "p2prpc TCP as of the commit given with --baseline=<git ref> (its src/ and gen/, with today's dependencies), to measure a change in the same run",
     workloads: ["a", "b", "c", "d", "e", "i", "j"],
+    tls: false,
+  },
+  "p2prpc-tcp-stock": {
+    id: "p2prpc-tcp-stock",
+    label: "p2prpc TCP, stock node",
+    description:
+      "p2prpc on a libp2p node of the user's own: createLibp2p with plain tcp(), noise(), yamux(), identify and ping, no wrappers",
+    workloads: ["a", "b", "c", "d", "e"],
+    tls: false,
+  },
+  "p2prpc-tcp-fastpath": {
+    id: "p2prpc-tcp-fastpath",
+    label: "p2prpc TCP, withFastPath",
+    description:
+      "p2prpc-tcp-stock's node options passed through withFastPath (p2prpc/libp2p), nothing else changed",
+    workloads: ["a", "b", "c", "d", "e"],
     tls: false,
   },
   "p2prpc-quic": {

@@ -4,10 +4,12 @@
  * what the wrapper falls back to when upstream changes shape.
  *
  * Loaded with `--import`, this file rewrites the wrapper composition in
- * `src/node/create-rpc-node.ts` as it is loaded: the wrappers named in
- * `P2PRPC_WITHOUT` (comma-separated) are left out, e.g. `quietNoiseDecoder(x)`
- * becomes an identity call on `x`, `cachedKeyNoise()` becomes `noise()` with Noise's default
- * crypto, `identifyAfterDelay(…)` becomes `identify()`. Nothing else changes.
+ * `src/node/with-fast-path.ts` (which `createRpcNode` goes through) as it is
+ * loaded: the wrappers named in `P2PRPC_WITHOUT` (comma-separated) are left
+ * out, e.g. `quietNoiseDecoder(x)` becomes an identity call on `x`, Noise
+ * keeps its default crypto without `cachedKeyCrypto`, and `identify()` runs at
+ * connection open without `identifyAfterDelay` (done by `deferIdentify`).
+ * Nothing else changes.
  * It throws if a name is unknown or not found exactly once, so a refactor
  * never measures the unchanged node by mistake.
  *
@@ -27,7 +29,7 @@
 
 import { registerHooks } from "node:module";
 
-const CREATE_RPC_NODE = /\/src\/node\/create-rpc-node\.ts$/;
+const FAST_PATH = /\/src\/node\/with-fast-path\.ts$/;
 
 /** What each wrapper's call is replaced with (`null`: its name becomes an identity function). */
 const REPLACEMENTS: Readonly<Record<string, readonly [string, string] | null>> = {
@@ -38,8 +40,8 @@ const REPLACEMENTS: Readonly<Record<string, readonly [string, string] | null>> =
   optimisticSelect: null,
   optimisticSelectTransport: null,
   quicReadBackpressure: null,
-  cachedKeyCrypto: ["cachedKeyNoise()", "noise()"],
-  identifyAfterDelay: ["identifyAfterDelay(identify, {}, identifyDelayMs)", "identify()"],
+  cachedKeyCrypto: ["useCachedKeyCrypto(encrypter, report)", "encrypter"],
+  identifyAfterDelay: ["deferIdentify(identify, identifyDelayMs)", "identify"],
 };
 
 const without = (process.env.P2PRPC_WITHOUT ?? "")
@@ -58,7 +60,7 @@ for (const name of without) {
 function replaceOnce(source: string, original: string, replacement: string): string {
   const parts = source.split(original);
   if (parts.length !== 2) {
-    throw new Error(`what-if: "${original}" found ${parts.length - 1} times in create-rpc-node.ts`);
+    throw new Error(`what-if: "${original}" found ${parts.length - 1} times in with-fast-path.ts`);
   }
   return parts.join(replacement);
 }
@@ -66,7 +68,7 @@ function replaceOnce(source: string, original: string, replacement: string): str
 registerHooks({
   load(url, context, nextLoad) {
     const loaded = nextLoad(url, context);
-    if (!CREATE_RPC_NODE.test(url) || without.length === 0) {
+    if (!FAST_PATH.test(url) || without.length === 0) {
       return loaded;
     }
     let source = String(loaded.source);
@@ -76,9 +78,6 @@ registerHooks({
         replacement === null || replacement === undefined
           ? replaceOnce(source, `${name}(`, "((wrapped: unknown) => wrapped)(")
           : replaceOnce(source, replacement[0], replacement[1]);
-    }
-    if (without.includes("cachedKeyCrypto")) {
-      source = `import { noise } from "@libp2p/noise";\n${source}`;
     }
     console.error(`what-if: createRpcNode without ${without.join(", ")}`);
     return { ...loaded, source };

@@ -11,6 +11,14 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp");
     case "p2prpc-tcp-baseline":
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp", await importBaseline());
+    case "p2prpc-tcp-stock":
+    case "p2prpc-tcp-fastpath": {
+      const { ownLibp2pNode } = await import("./own-libp2p-node.ts");
+      const fast = id === "p2prpc-tcp-fastpath";
+      return (await import("./p2prpc.ts")).p2prpcSystem("tcp", undefined, (listen, services) =>
+        ownLibp2pNode(fast, listen, services),
+      );
+    }
     case "p2prpc-quic":
       return (await import("./p2prpc.ts")).p2prpcSystem("quic");
     case "grpc-js":

@@ -1,4 +1,6 @@
 import { createClient } from "@connectrpc/connect";
+import type { Libp2p, ServiceMap } from "@libp2p/interface";
+import type { ServiceFactoryMap } from "libp2p";
 import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
 import * as p2prpc from "../../src/index.ts";
 import { benchServiceImpl } from "./bench-service-impl.ts";
@@ -19,25 +21,41 @@ export type P2prpcApi = Pick<
 >;
 
 /**
+ * Makes a node listening on `listen` (none for a client) with `services`
+ * beside its own: createRpcNode, or a node of the user's own.
+ */
+export type NodeMaker = (
+  listen: string[],
+  services?: ServiceFactoryMap<ServiceMap>,
+) => Promise<Libp2p>;
+
+/**
  * p2prpc through its public API only: createRpcNode + rpcServer,
- * createLibp2pTransport; `api` is today's, or a baseline commit's.
+ * createLibp2pTransport; `api` is today's, or a baseline commit's. `makeNode`
+ * replaces createRpcNode on both sides (a libp2p node of the user's own).
  */
 export function p2prpcSystem(
   transport: keyof typeof LISTEN,
   api: P2prpcApi = p2prpc,
+  makeNode?: NodeMaker,
 ): SystemModule {
   const { createLibp2pTransport, createRpcNode, rpcServer } = api;
+  const newNode: NodeMaker =
+    makeNode ??
+    ((listen, services) =>
+      createRpcNode({
+        listen,
+        ...(services === undefined
+          ? {}
+          : { services, libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER } }),
+      }));
   return {
     async startServer(context) {
-      const node = await createRpcNode({
-        listen: [LISTEN[transport]],
-        services: {
-          rpc: rpcServer({
-            routes: (router) =>
-              router.service(BenchService, benchServiceImpl(context.waitForRelease)),
-          }),
-        },
-        libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER },
+      const node = await newNode([LISTEN[transport]], {
+        rpc: rpcServer({
+          routes: (router) =>
+            router.service(BenchService, benchServiceImpl(context.waitForRelease)),
+        }),
       });
       return libp2pServerInfo(node, `p2prpc ${transport}`);
     },
@@ -45,7 +63,7 @@ export function p2prpcSystem(
     createClient({ server }) {
       return {
         async connect() {
-          const node = await createRpcNode({ listen: [] });
+          const node = await newNode([]);
           const client = createClient(
             BenchService,
             createLibp2pTransport({ libp2p: node, peer: server.address }),
@@ -56,7 +74,7 @@ export function p2prpcSystem(
         },
         async newPeer() {
           // A new node, so a new identity: the server sees a new peer.
-          const node = await createRpcNode({ listen: [] });
+          const node = await newNode([]);
           return {
             async connectAndCall(payload) {
               const client = createClient(

@@ -12,12 +12,11 @@
 // node:crypto path reuses a key object itself: the canary in
 // test/node/cached-key-crypto.test.ts fails then.
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from "node:crypto";
-import type { ComponentLogger, ConnectionEncrypter } from "@libp2p/interface";
-import { type ICryptoInterface, type NoiseInit, noise } from "@libp2p/noise";
+import type { ICryptoInterface } from "@libp2p/noise";
 import { defaultCrypto } from "@libp2p/noise/crypto";
 import { Uint8ArrayList } from "uint8arraylist";
-import { type ByReferenceTracker, findByReferenceTracker } from "../wire/by-reference-tracker.ts";
-import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
+import type { ByReferenceTracker } from "../wire/by-reference-tracker.ts";
+import { fallbackReporter, type ReportFallback } from "./fallback-reporter.ts";
 
 const CHACHA20_POLY1305 = "chacha20-poly1305";
 const TAG_BYTES = 16;
@@ -160,13 +159,14 @@ export function createCachedKeyCrypto(
  * the WebAssembly cipher from 600 bytes up instead of 1,200. Everything
  * else (hashing, key agreement, small messages) is Noise's default crypto.
  * This shared instance reports to no node's `ByReferenceTracker`, so a
- * server on it copies large values; `cachedKeyNoise()` does report, which
+ * server on it copies large values; the Noise of `withFastPath` does report, which
  * lets p2prpc send a large value by reference and hold its sender until
  * the value has been read (`FrameWriter.writeLarge`).
  * A key or nonce of another shape goes to Noise's default crypto as it is,
  * and that is logged once (`p2prpc:wrappers`, libp2p's default logger;
- * `cachedKeyNoise` logs to the node's logger instead). `createRpcNode` uses
- * it; pass it to `noise()` when building a node yourself.
+ * `withFastPath` swaps the same cipher into a built Noise and logs to the
+ * node's logger instead, which is how `createRpcNode` uses it). Pass it to
+ * `noise()` when building a node yourself, or let `withFastPath` do it.
  *
  * @example
  * ```ts
@@ -179,42 +179,3 @@ export function createCachedKeyCrypto(
 export const cachedKeyCrypto: ICryptoInterface = createCachedKeyCrypto(
   fallbackReporter("cachedKeyCrypto"),
 );
-
-/**
- * `noise(init)` with `cachedKeyCrypto` whose fallback is logged once to the
- * node's own logger (`p2prpc:wrappers`), and which reports what it has
- * encrypted to the node's `ByReferenceTracker` (the service
- * `byReferenceTracker`, looked up once, at the first message), so that the
- * node's server can send large values by reference. `createRpcNode` uses it.
- *
- * @example
- * ```ts
- * const node = await createLibp2p({
- *   connectionEncrypters: [cachedKeyNoise()],
- *   services: { byReferenceTracker: byReferenceTracker(), rpc: rpcServer({ routes }) },
- * });
- * ```
- */
-export function cachedKeyNoise<C>(
-  init: Omit<NoiseInit, "crypto"> = {},
-): (components: C) => ConnectionEncrypter {
-  return (components) => {
-    const logger: ComponentLogger | undefined = loggerOf(components);
-    let tracker: ByReferenceTracker | undefined;
-    let looked = false;
-    // The first message is encrypted after the node started, when its
-    // services (the tracker among them) exist.
-    const trackerOfNode = (): ByReferenceTracker | undefined => {
-      if (!looked) {
-        looked = true;
-        tracker = findByReferenceTracker(components);
-      }
-      return tracker;
-    };
-    const crypto = createCachedKeyCrypto(
-      fallbackReporter("cachedKeyCrypto", logger),
-      trackerOfNode,
-    );
-    return noise({ ...init, crypto })(components as never);
-  };
-}

@@ -2,15 +2,12 @@ import { quic } from "@chainsafe/libp2p-quic";
 import { type Identify, identify } from "@libp2p/identify";
 import type { PrivateKey, ServiceMap } from "@libp2p/interface";
 import { memory } from "@libp2p/memory";
+import { noise } from "@libp2p/noise";
 import { type Ping, ping } from "@libp2p/ping";
 import { tcp } from "@libp2p/tcp";
 import { yamux } from "@libp2p/yamux";
 import { createLibp2p, type Libp2p, type Libp2pOptions, type ServiceFactoryMap } from "libp2p";
-import {
-  DEFAULT_IDENTIFY_DELAY_MS,
-  DEFAULT_LIVENESS_TIMEOUT_MS,
-  DEFAULT_MAX_CONNECTIONS,
-} from "../constants.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "../constants.ts";
 import { dhtParts, type RpcNodeDhtOptions } from "../discovery/dht-options.ts";
 import { type RpcNodeRelayOptions, relayParts } from "../discovery/relay-options.ts";
 import {
@@ -19,27 +16,16 @@ import {
   connectionKeeper,
 } from "../pool/connection-keeper.ts";
 import { type ByReferenceTracker, byReferenceTracker } from "../wire/by-reference-tracker.ts";
-import { batchWindowUpdates } from "./batch-window-updates.ts";
-import { cachedKeyNoise } from "./cached-key-crypto.ts";
-import { corkTcpWrites } from "./cork-tcp-writes.ts";
-import { identifyAfterDelay } from "./identify-after-delay.ts";
-import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { type ClosableDatastore, datastoreLifecycle, openDataDir } from "./open-data-dir.ts";
-import { optimisticSelect } from "./optimistic-select-muxer.ts";
-import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
-import { quicReadBackpressure } from "./quic-read-backpressure.ts";
-import { quietNoiseDecoder } from "./quiet-noise-decoder.ts";
+import { resolveNodeOptions } from "./resolve-node-options.ts";
+import { withFastPath } from "./with-fast-path.ts";
+
+export { DEFAULT_LISTEN_ADDRESSES } from "./resolve-node-options.ts";
 
 /** Concurrent streams a QUIC peer may open on one connection (see `createRpcNode`). */
 const QUIC_MAX_STREAMS = 1024;
-
-/** Addresses a node listens on when not told otherwise: loopback TCP and QUIC. */
-export const DEFAULT_LISTEN_ADDRESSES: readonly string[] = [
-  "/ip4/127.0.0.1/tcp/0",
-  "/ip4/127.0.0.1/udp/0/quic-v1",
-];
 
 /** The services {@link createRpcNode} adds to every node, beside the caller's. */
 // A type, not an interface: it must fit libp2p's `ServiceMap` (an index signature).
@@ -74,7 +60,14 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
   privateKeyFile?: string;
   /** Extra libp2p services, e.g. `{ rpc: rpcServer({ routes }) }`. */
   services?: ServiceFactoryMap<T>;
-  /** Any other libp2p option; wins over the defaults set here. */
+  /**
+   * Any other libp2p option; wins over the defaults set here. Transports,
+   * connection encrypters and stream muxers given here replace the node's
+   * own and get the same fast path (`withFastPath` from `p2prpc/libp2p`):
+   * `streamMuxers: [yamux({ … })]` keeps batched window updates and
+   * optimistic select, `connectionEncrypters: [noise({ … })]` the Noise
+   * wrappers; pieces of other kinds are used as they are.
+   */
   libp2p?: Omit<Libp2pOptions, "services" | "privateKey">;
   /**
    * Milliseconds after a connection opens before this node runs identify on
@@ -107,7 +100,8 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * (10 s interval, 5 s least ping timeout, growing after failures), and a
    * ping every 5 s costs little when idle (docs/POOL.md has the figures). A
    * smaller bound pings more often and gives a ping less time, so a busy or
-   * slow link is more likely to be cut while alive. `0` turns the monitor off.
+   * slow link is more likely to be cut while alive. `0` turns the monitor
+   * off; a negative value is refused (`RangeError`).
    * `libp2p.connectionMonitor` wins over what this sets.
    * @default 10000
    */
@@ -162,6 +156,13 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
  * stream a peer may open when the connection starts: at 4096 that was
  * ~300 KiB more per connection and ~0.65 ms more per handshake.
  *
+ * Every wrapper of libp2p internals it uses comes from `withFastPath`, which
+ * it applies to its options, the caller's `libp2p` overrides included. The
+ * options are checked before anything is built: a negative
+ * `identifyDelayMs` or `livenessTimeoutMs` is a `RangeError`; a listen
+ * address that is not a multiaddr, or of a kind it has no transport for, a
+ * `TypeError`.
+ *
  * @example
  * ```ts
  * import { createRpcNode, rpcServer } from "p2prpc";
@@ -176,73 +177,75 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
 export async function createRpcNode<T extends ServiceMap = ServiceMap>(
   options: RpcNodeOptions<T> = {},
 ): Promise<Libp2p<T & RpcNodeServices>> {
+  const resolved = resolveNodeOptions(options);
   const privateKey =
-    options.privateKey ??
-    (options.privateKeyFile === undefined
+    resolved.privateKey ??
+    (resolved.privateKeyFile === undefined
       ? undefined
-      : await loadPrivateKey(options.privateKeyFile));
-  const overrides = options.libp2p ?? {};
-  const identifyDelayMs = options.identifyDelayMs ?? DEFAULT_IDENTIFY_DELAY_MS;
-  const deferIdentify = identifyDelayMs > 0 && !("identify" in (options.services ?? {}));
+      : await loadPrivateKey(resolved.privateKeyFile));
+  const overrides = resolved.libp2p;
+  // A user's own identify runs as the user set it up.
+  const identifyDelayMs = "identify" in resolved.services ? 0 : resolved.identifyDelayMs;
   const datastore: ClosableDatastore | undefined =
-    options.dataDir === undefined ? undefined : await openDataDir(options.dataDir);
-  const dht = options.dht === undefined ? undefined : dhtParts(options.dht);
-  const relay = options.relay === undefined ? undefined : relayParts(options.relay);
+    resolved.dataDir === undefined ? undefined : await openDataDir(resolved.dataDir);
+  const dht = resolved.dht === undefined ? undefined : dhtParts(resolved.dht);
+  const relay = resolved.relay === undefined ? undefined : relayParts(resolved.relay);
   const services = {
     // First, so that every later service and the encrypter can find it.
     byReferenceTracker: byReferenceTracker(),
     ...dht?.services,
     ...relay?.services,
-    identify: deferIdentify ? identifyAfterDelay(identify, {}, identifyDelayMs) : identify(),
+    identify: identify(),
     ping: ping(),
-    ...(options.connectionKeeper === false
+    ...(resolved.connectionKeeper === false
       ? {}
-      : { connectionKeeper: connectionKeeper(options.connectionKeeper) }),
+      : { connectionKeeper: connectionKeeper(resolved.connectionKeeper) }),
     ...(datastore === undefined ? {} : { datastoreLifecycle: datastoreLifecycle(datastore) }),
-    ...options.services,
+    ...resolved.services,
   } as ServiceFactoryMap<T & RpcNodeServices>;
-  const node = await createLibp2p({
-    addresses: {
-      listen: [...(options.listen ?? DEFAULT_LISTEN_ADDRESSES), ...(relay?.listen ?? [])],
-    },
-    transports: [
-      tcp(),
-      optimisticSelectTransport(
-        quicReadBackpressure(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
-      ),
-      memory(),
-      ...(relay === undefined ? [] : [relay.transport]),
-    ],
-    connectionEncrypters: [leanNoiseDecrypt(quietNoiseDecoder(corkTcpWrites(cachedKeyNoise())))],
-    streamMuxers: [
-      optimisticSelect(
-        batchWindowUpdates(
-          yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
-        ),
-      ),
-    ],
-    ...(datastore === undefined ? {} : { datastore }),
-    ...(dht === undefined ? {} : { peerDiscovery: dht.peerDiscovery }),
-    ...overrides,
-    connectionMonitor: {
-      ...livenessMonitor(options.livenessTimeoutMs ?? DEFAULT_LIVENESS_TIMEOUT_MS),
-      ...overrides.connectionMonitor,
-    },
-    // Inbound limits, against floods of new peers (docs/RELIABILITY.md):
-    // at most DEFAULT_MAX_CONNECTIONS connections; at most 100 handshakes at
-    // once (libp2p's 10 refused bursts of honest clients, e.g. a pool that
-    // restarts), each bounded by libp2p's 10 s inbound upgrade timeout; and
-    // 1000 new connections per second from one host (libp2p's 5 refused
-    // clients behind one NAT, and the tests' and benchmarks' loopback peers).
-    connectionManager: {
-      maxConnections: DEFAULT_MAX_CONNECTIONS,
-      inboundConnectionThreshold: 1000,
-      maxIncomingPendingConnections: 100,
-      ...overrides.connectionManager,
-    },
-    ...(privateKey === undefined ? {} : { privateKey }),
-    services,
-  }).catch(async (error: unknown) => {
+  // The fast path wraps what it knows among the pieces below, the caller's
+  // overrides in `libp2p` included: overriding streamMuxers,
+  // connectionEncrypters or transports keeps the wrappers that fit them.
+  const libp2pOptions = withFastPath(
+    {
+      addresses: {
+        listen: [...resolved.listen, ...(relay?.listen ?? [])],
+      },
+      transports: [
+        tcp(),
+        quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS }),
+        memory(),
+        ...(relay === undefined ? [] : [relay.transport]),
+      ],
+      connectionEncrypters: [noise()],
+      streamMuxers: [
+        yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+      ],
+      ...(datastore === undefined ? {} : { datastore }),
+      ...(dht === undefined ? {} : { peerDiscovery: dht.peerDiscovery }),
+      ...overrides,
+      connectionMonitor: {
+        ...livenessMonitor(resolved.livenessTimeoutMs),
+        ...overrides.connectionMonitor,
+      },
+      // Inbound limits, against floods of new peers (docs/RELIABILITY.md):
+      // at most DEFAULT_MAX_CONNECTIONS connections; at most 100 handshakes at
+      // once (libp2p's 10 refused bursts of honest clients, e.g. a pool that
+      // restarts), each bounded by libp2p's 10 s inbound upgrade timeout; and
+      // 1000 new connections per second from one host (libp2p's 5 refused
+      // clients behind one NAT, and the tests' and benchmarks' loopback peers).
+      connectionManager: {
+        maxConnections: DEFAULT_MAX_CONNECTIONS,
+        inboundConnectionThreshold: 1000,
+        maxIncomingPendingConnections: 100,
+        ...overrides.connectionManager,
+      },
+      ...(privateKey === undefined ? {} : { privateKey }),
+      services,
+    } as Libp2pOptions<T & RpcNodeServices>,
+    { identifyDelayMs },
+  );
+  const node = await createLibp2p(libp2pOptions).catch(async (error: unknown) => {
     await datastore?.close();
     throw error;
   });

@@ -57,7 +57,7 @@ export class ByReferenceSender {
 
   /**
    * True once this stream's bytes are known to go through a cipher that
-   * reports what it has read to this node's tracker (as `cachedKeyNoise`'s
+   * reports what it has read to this node's tracker (as the fast path's Noise
    * crypto does for Noise on TCP and memory connections): a large frame sent by copy was
    * reported. From then on a large value may be sent by reference
    * ({@link writeLarge}). Never true over QUIC (its encryption is native) or

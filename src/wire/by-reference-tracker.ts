@@ -11,11 +11,11 @@ interface InFlight {
  * Which large values a node's streams sent by reference, and how much of
  * each its cipher has read: the link between the writers that send a value
  * without copying it (`FrameWriter.writeLarge`, on the server) and the
- * cipher that reads it (`cachedKeyNoise`'s crypto, which calls
- * {@link noteRead} for everything it encrypts). One per node: `createRpcNode`
- * adds it as the service `byReferenceTracker`, and `rpcServer` and
- * `cachedKeyNoise` find it among their components. A node without one sends
- * every value by copy.
+ * cipher that reads it (the Noise crypto that `withFastPath` gives a node,
+ * which calls {@link noteRead} for everything it encrypts). One per node:
+ * `withFastPath` (and so `createRpcNode`) adds it as the service
+ * `byReferenceTracker`, and `rpcServer` and the node's Noise find it among
+ * their components. A node without one sends every value by copy.
  *
  * @example
  * ```ts
@@ -115,18 +115,18 @@ export class ByReferenceTracker {
 export const BY_REFERENCE_TRACKER_SERVICE = "byReferenceTracker";
 
 /**
- * A libp2p service factory of the node's {@link ByReferenceTracker}: add it
- * as `byReferenceTracker`, before `rpcServer`, to a node built by hand whose
- * Noise is `cachedKeyNoise()`, and the server sends large streamed values
- * by reference as on `createRpcNode`'s nodes.
+ * A libp2p service factory of the node's {@link ByReferenceTracker}, as
+ * `withFastPath` adds it under the name `byReferenceTracker`. Add it by hand
+ * only to a node that takes the fast path's Noise without `withFastPath`.
  *
  * @example
  * ```ts
- * const node = await createLibp2p({
- *   connectionEncrypters: [cachedKeyNoise()],
- *   services: { byReferenceTracker: byReferenceTracker(), rpc: rpcServer({ routes }) },
- *   // transports, streamMuxers …
- * });
+ * const node = await createLibp2p(
+ *   withFastPath({
+ *     // transports, connectionEncrypters: [noise()], streamMuxers: [yamux()] …
+ *     services: { rpc: rpcServer({ routes }) }, // byReferenceTracker comes first
+ *   }),
+ * );
  * ```
  */
 export function byReferenceTracker(): () => ByReferenceTracker {
