@@ -144,6 +144,10 @@ export class FrameWriter {
   }
 
   #countTurn(bytes: number): void {
+    if (bytes < COPY_BODY_MAX_BYTES && !this.#turnCounted) {
+      // A small write (a unary call's frames) starts no count: no timer per call.
+      return;
+    }
     this.#turnBytes += bytes;
     if (!this.#turnCounted) {
       this.#turnCounted = true;
