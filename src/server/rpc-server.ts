@@ -9,24 +9,20 @@ import type {
   Stream,
 } from "@libp2p/interface";
 import type { Registrar } from "@libp2p/interface-internal";
-import {
-  DEFAULT_HEADER_TIMEOUT_MS,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_MAX_STREAMS_PER_METHOD,
-  DEFAULT_MAX_STREAMS_PER_PEER,
-  MAX_TIMEOUT_MS,
-} from "../constants.ts";
+import { MAX_TIMEOUT_MS } from "../constants.ts";
 import { ServiceAdvertiser } from "../discovery/service-advertiser.ts";
 import { serviceKeyOf } from "../discovery/service-cid.ts";
+import { checkNumber } from "../options/check-number.ts";
 import { methodProtocol } from "../protocol-id.ts";
 import { type ByReferenceTracker, findByReferenceTracker } from "../wire/by-reference-tracker.ts";
 import { refusedOnLimitedConnections, unaryOnly } from "./limited-connection-gate.ts";
 import { createPeerAuthorizer, type PeerAuthorizationInit } from "./peer-authorizer.ts";
 import { PeerStreamLimit } from "./peer-stream-limit.ts";
+import { type ResolvedServerInit, resolveServerInit } from "./resolve-server-init.ts";
 import { RpcRouter } from "./rpc-router.ts";
 import { serveStream } from "./serve-stream.ts";
 import type { ServedMethod } from "./served-method.ts";
-import { DEFAULT_SHUTDOWN_GRACE_MS, ServerDrain, type ServerShutdownInit } from "./server-drain.ts";
+import { ServerDrain, type ServerShutdownInit } from "./server-drain.ts";
 
 /**
  * Options of {@link rpcServer}. Authorization (`allowedPeers`,
@@ -152,7 +148,7 @@ export interface RpcServerComponents {
  */
 export class RpcServer implements Startable {
   readonly #components: RpcServerComponents;
-  readonly #init: RpcServerInit;
+  readonly #init: ResolvedServerInit;
   readonly #log: Logger;
   #methods: ServedMethod[] = [];
   #drain = new ServerDrain();
@@ -160,7 +156,7 @@ export class RpcServer implements Startable {
 
   constructor(components: RpcServerComponents, init: RpcServerInit) {
     this.#components = components;
-    this.#init = init;
+    this.#init = resolveServerInit(init);
     this.#log = components.logger.forComponent("p2prpc:server");
   }
 
@@ -188,15 +184,13 @@ export class RpcServer implements Startable {
       findByReferenceTracker(this.#components),
     );
     const options = {
-      maxInboundStreams: this.#init.maxInboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
-      maxOutboundStreams: this.#init.maxOutboundStreams ?? DEFAULT_MAX_STREAMS_PER_METHOD,
+      maxInboundStreams: this.#init.maxInboundStreams,
+      maxOutboundStreams: this.#init.maxOutboundStreams,
       // Every method is reached on limited connections, so that one not allowed there
       // answers FailedPrecondition instead of a reset stream.
       runOnLimitedConnection: true,
     };
-    const perPeer = new PeerStreamLimit(
-      this.#init.maxStreamsPerPeer ?? DEFAULT_MAX_STREAMS_PER_PEER,
-    );
+    const perPeer = new PeerStreamLimit(this.#init.maxStreamsPerPeer);
     const limited = this.#init.limitedConnections ?? unaryOnly;
     for (const method of this.#methods) {
       const onLimited =
@@ -240,7 +234,7 @@ export class RpcServer implements Startable {
    * ```
    */
   drain(options: { graceMs?: number } = {}): Promise<void> {
-    const graceMs = options.graceMs ?? this.#init.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+    const graceMs = options.graceMs ?? this.#init.shutdownGraceMs;
     return this.#drain.drain(graceMs);
   }
 
@@ -261,7 +255,7 @@ export class RpcServer implements Startable {
 }
 
 function resolveMethods(
-  init: RpcServerInit,
+  init: ResolvedServerInit,
   drain: ServerDrain,
   log: Logger,
   tracker: ByReferenceTracker | undefined,
@@ -276,13 +270,13 @@ function resolveMethods(
       spec,
       protocol: methodProtocol(spec.method, init),
       interceptors: options.interceptors ?? init.interceptors ?? [],
-      readMaxBytes: options.readMaxBytes ?? init.readMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      writeMaxBytes: options.writeMaxBytes ?? init.writeMaxBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      readMaxBytes: routeNumber(spec, "readMaxBytes", options.readMaxBytes, init.readMaxBytes),
+      writeMaxBytes: routeNumber(spec, "writeMaxBytes", options.writeMaxBytes, init.writeMaxBytes),
       maxTimeoutMs: Math.min(
-        options.maxTimeoutMs ?? init.maxTimeoutMs ?? MAX_TIMEOUT_MS,
+        routeNumber(spec, "maxTimeoutMs", options.maxTimeoutMs, init.maxTimeoutMs),
         MAX_TIMEOUT_MS,
       ),
-      headerTimeoutMs: init.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+      headerTimeoutMs: init.headerTimeoutMs,
       shutdownSignal:
         options.shutdownSignal === undefined
           ? shutdownSignal
@@ -296,6 +290,24 @@ function resolveMethods(
     });
   }
   return served;
+}
+
+/** A route's own limit, checked as the server's are; the server's when the route has none. */
+function routeNumber(
+  spec: { readonly method: DescMethod },
+  name: string,
+  value: number | undefined,
+  fallback: number,
+): number {
+  return checkNumber(
+    value,
+    `the route ${spec.method.parent.typeName}/${spec.method.name}'s ${name}`,
+    {
+      fallback,
+      min: 1,
+      whole: true,
+    },
+  );
 }
 
 /**
@@ -330,5 +342,7 @@ function resolveMethods(
  * ```
  */
 export function rpcServer(init: RpcServerInit): (components: RpcServerComponents) => RpcServer {
-  return (components) => new RpcServer(components, init);
+  // Checked here, once: nonsense fails where the user wrote it.
+  const resolved = resolveServerInit(init);
+  return (components) => new RpcServer(components, resolved);
 }
