@@ -1,10 +1,4 @@
-import {
-  create,
-  type DescMessage,
-  fromBinary,
-  type MessageShape,
-  toBinary,
-} from "@bufbuild/protobuf";
+import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import type { MethodImplSpec } from "@connectrpc/connect";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import {
@@ -12,21 +6,17 @@ import {
   transformInvokeImplementation,
 } from "@connectrpc/connect/protocol";
 import type { Connection, Stream } from "@libp2p/interface";
-import {
-  RequestHeaderSchema,
-  ResponseHeaderSchema,
-  TrailerSchema,
-} from "../../gen/p2prpc/wire/v1/wire_pb.ts";
+import { RequestHeaderSchema, TrailerSchema } from "../../gen/p2prpc/wire/v1/wire_pb.ts";
 import type { CallControl } from "../call-control.ts";
 import { encodeFrame } from "../wire/encode-frame.ts";
-import { encodedBodyBytes, encodedFrameParts, encodeMessageFrame } from "../wire/encode-message.ts";
 import { type FrameReader, NOT_BUFFERED } from "../wire/frame-reader.ts";
 import { FrameType } from "../wire/frame-type.ts";
 import type { FrameWriter } from "../wire/frame-writer.ts";
-import { headersToMetadata, metadataToHeaders } from "../wire/metadata.ts";
+import { metadataToHeaders } from "../wire/metadata.ts";
 import { createTrailer } from "../wire/status.ts";
 import { CallContext } from "./call-context.ts";
 import { CallInput, ProtocolViolation } from "./call-input.ts";
+import { CallOutput } from "./call-output.ts";
 import { pumpOutput } from "./pump-output.ts";
 import { remotePeerKey } from "./remote-peer.ts";
 import type { ServedMethod } from "./served-method.ts";
@@ -34,50 +24,38 @@ import type { ServedMethod } from "./served-method.ts";
 /** The abort reason of a handler's signal once its call is over. */
 const CALL_ENDED = new ConnectError("the call has ended", Code.Canceled);
 
-/** RESPONSE_HEADER and OK TRAILER without metadata: most calls send exactly these. */
-const EMPTY_RESPONSE_HEADER = encodeFrame(FrameType.ResponseHeader);
+/** OK TRAILER without metadata: most calls send exactly this. */
 const OK_TRAILER = encodeFrame(FrameType.Trailer);
+
+/** What {@link serveCall} serves: one call on one stream. */
+export interface ServeCallOptions {
+  /** The body of the call's REQUEST_HEADER frame, just read. */
+  readonly headerBody: Uint8Array;
+  readonly reader: FrameReader;
+  readonly writer: FrameWriter;
+  readonly stream: Stream;
+  readonly connection: Connection;
+  readonly method: ServedMethod;
+  /** The call's deadline, cancellation and end. */
+  readonly control: CallControl;
+}
 
 /**
  * Serves one call whose REQUEST_HEADER body was just read: runs the handler
  * through Connect's interceptors, writes RESPONSE_HEADER, the messages and the
- * TRAILER, then drops any input the handler left unread.
+ * TRAILER (through the call's {@link CallOutput}), then drops any input the
+ * handler left unread.
  *
  * Resolves true when the stream is ready for another call, false when it is
  * not (client gone, stream broken).
  */
-export async function serveCall(
-  headerBody: Uint8Array,
-  reader: FrameReader,
-  writer: FrameWriter,
-  stream: Stream,
-  connection: Connection,
-  method: ServedMethod,
-  control: CallControl,
-): Promise<boolean> {
+export async function serveCall(options: ServeCallOptions): Promise<boolean> {
+  const { headerBody, reader, writer, stream, connection, method, control } = options;
   const { spec } = method;
   const input = new CallInput(reader, spec.method.input, method.readMaxBytes, method.binaryOptions);
+  const output = new CallOutput(writer, method);
   let context: CallContext | undefined;
-  let headerSent = false;
   let error: ConnectError | undefined;
-  // Unary and client-streaming calls answer one message: it leaves with the trailer.
-  const singleResponse = spec.kind === "unary" || spec.kind === "client_streaming";
-  const pending: Uint8Array[] = [];
-  const takeHeader = (): void => {
-    if (!headerSent) {
-      headerSent = true;
-      const header = context?.responseHeaderIfUsed();
-      const metadata = header === undefined ? [] : headersToMetadata(header);
-      pending.push(
-        metadata.length === 0
-          ? EMPTY_RESPONSE_HEADER
-          : encodeFrame(
-              FrameType.ResponseHeader,
-              toBinary(ResponseHeaderSchema, create(ResponseHeaderSchema, { metadata })),
-            ),
-      );
-    }
-  };
   try {
     if (method.authorize !== undefined) {
       // Before the header is decoded or any input read: a refused peer costs
@@ -88,6 +66,7 @@ export async function serveCall(
       }
     }
     context = createContext(headerBody, stream, connection, method, control);
+    output.context = context;
     if (method.requestGate !== undefined) {
       await control.race(Promise.resolve(method.requestGate(context)));
     }
@@ -96,37 +75,8 @@ export async function serveCall(
     if (control.aborted) {
       throw control.reason;
     }
-    const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined => {
-      const output = spec.method.output;
-      // Streamed messages after the first go straight to the writer, which
-      // can send a large value by reference and hold the handler until the
-      // cipher has read it (FrameWriter.writeLarge).
-      const direct = !singleResponse && headerSent && pending.length === 0;
-      const encoded = encodeMessageFrame(
-        FrameType.Message,
-        output,
-        // create() returns a message of this type as it is; the check is
-        // isMessage's, inlined: it is on every streamed message's path.
-        message.$typeName === output.typeName ? message : create(output, message),
-        method.binaryOptions,
-        direct && writer.readsReported,
-      );
-      const bodyBytes = encodedBodyBytes(encoded);
-      if (bodyBytes > method.writeMaxBytes) {
-        throw new ConnectError(
-          `response message of ${bodyBytes} bytes exceeds the limit of ${method.writeMaxBytes} bytes`,
-          Code.ResourceExhausted,
-        );
-      }
-      if (direct) {
-        return encoded instanceof Uint8Array
-          ? writer.writeFrame(FrameType.Message, encoded)
-          : writer.writeLarge(encoded);
-      }
-      takeHeader();
-      pending.push(...encodedFrameParts(FrameType.Message, encoded));
-      return singleResponse ? undefined : writer.write(pending.splice(0));
-    };
+    const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined =>
+      output.emit(message);
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
       // A single response is queued, never written here: emit() returns undefined.
@@ -151,7 +101,7 @@ export async function serveCall(
       if (isPromiseLike(response)) {
         response = await control.race(Promise.resolve(response));
       }
-      void emit(response as MessageShape<DescMessage>);
+      void output.emit(response as MessageShape<DescMessage>);
     } else {
       const output = await handlerOutput(spec, context, input, method, control);
       const iterator = output[Symbol.asyncIterator]();
@@ -180,9 +130,7 @@ export async function serveCall(
       return false;
     }
     error = toWireError(reason, method);
-    if (singleResponse) {
-      pending.length = headerSent ? 1 : 0;
-    }
+    output.dropMessage();
   } finally {
     // Stops the deadline clock; the handler's signal, if it was made, aborts.
     control.abort(CALL_ENDED);
@@ -191,10 +139,8 @@ export async function serveCall(
     // The client reset or closed the stream: nobody is left to answer.
     return false;
   }
-  takeHeader();
-  pending.push(trailerFrame(context?.responseTrailerIfUsed(), error));
   try {
-    void writer.writeNow(pending);
+    output.finish(trailerFrame(context?.responseTrailerIfUsed(), error));
   } catch {
     return false;
   }

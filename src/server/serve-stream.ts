@@ -84,7 +84,15 @@ export async function serveStream(
       const untrack = method.drain.track(control, stream);
       let reusable: boolean;
       try {
-        reusable = await serveCall(first.body, reader, writer, stream, connection, method, control);
+        reusable = await serveCall({
+          headerBody: first.body,
+          reader,
+          writer,
+          stream,
+          connection,
+          method,
+          control,
+        });
       } finally {
         untrack();
       }
