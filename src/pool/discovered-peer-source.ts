@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { PeerId } from "@libp2p/interface";
 import type { DiscoveredPeers } from "./discovered-peers.ts";
 import type { PeerChannel } from "./peer-channel.ts";
-import type { PeerSource } from "./peer-pool.ts";
+import type { PeerSource, SignalOf } from "./peer-pool.ts";
 
 /**
  * The peers discovered to serve each method (see {@link DiscoveredPeers}),
@@ -26,13 +26,13 @@ export class DiscoveredPeerSource implements PeerSource {
     this.#waitForReady = waitForReady;
   }
 
-  async candidates(protocol: string, signal: () => AbortSignal): Promise<readonly PeerChannel[]> {
+  async candidates(protocol: string, call: SignalOf): Promise<readonly PeerChannel[]> {
     let peers = await this.#discovered.peersOf(protocol);
     while (peers.length === 0) {
       if (!this.#waitForReady) {
         throw new ConnectError(`no known peer serves ${protocol}`, Code.Unavailable);
       }
-      await this.#discovered.whenAny(protocol, signal());
+      await this.#discovered.whenAny(protocol, call.signal);
       peers = await this.#discovered.peersOf(protocol);
     }
     return peers.map((peer) => {

@@ -17,6 +17,15 @@ import { RetryBudget } from "./retry-budget.ts";
 import { backoffMs, NEVER_RETRIED, type ResolvedRetryOptions } from "./retry-options.ts";
 
 /**
+ * The call a {@link PeerSource} finds peers for: only its signal, read when a
+ * source must wait (reading it makes the call's signal, which most calls
+ * never need).
+ */
+export interface SignalOf {
+  readonly signal: AbortSignal;
+}
+
+/**
  * Where a {@link PeerPool} gets the peers of a call: a fixed list, or the
  * peers discovered to serve the method.
  */
@@ -28,7 +37,7 @@ export interface PeerSource {
    */
   candidates(
     protocol: string,
-    signal: () => AbortSignal,
+    call: SignalOf,
   ): readonly PeerChannel[] | Promise<readonly PeerChannel[]>;
   /** Every channel made so far. */
   channels(): readonly PeerChannel[];
@@ -121,7 +130,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
     control: CallControl | undefined,
     deadline: number | undefined,
   ): Promise<UnaryResponse<I, O>> {
-    const candidates = this.#source.candidates(protocol, () => req.signal);
+    const candidates = this.#source.candidates(protocol, req);
     return candidates instanceof Promise
       ? candidates.then((found) => this.#unaryFirst(found, protocol, req, control, deadline))
       : this.#unaryFirst(candidates, protocol, req, control, deadline);
@@ -169,7 +178,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
         deadline,
         signal: () => req.signal,
       });
-      channel = this.#pick(await this.#source.candidates(protocol, () => req.signal), failed);
+      channel = this.#pick(await this.#source.candidates(protocol, req), failed);
       const started = channel.begin();
       try {
         const response = await channel.unary(protocol, req, control, deadline);
@@ -190,7 +199,7 @@ export class PeerPool extends TypedEventEmitter<PeerPoolEvents> {
   ): Promise<StreamResponse<I, O>> {
     let failed: Set<PeerChannel> | undefined;
     for (let attempt = 1; ; attempt++) {
-      const channel = this.#pick(await this.#source.candidates(protocol, () => req.signal), failed);
+      const channel = this.#pick(await this.#source.candidates(protocol, req), failed);
       try {
         const response = await channel.stream(protocol, req, deadline);
         this.#budget.onSuccess();

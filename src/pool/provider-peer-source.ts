@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ContentRouting, PeerId } from "@libp2p/interface";
 import { serviceKeyCid, serviceKeyOf } from "../discovery/service-cid.ts";
 import type { PeerChannel } from "./peer-channel.ts";
-import type { PeerSource } from "./peer-pool.ts";
+import type { PeerSource, SignalOf } from "./peer-pool.ts";
 
 /** Longest a provider lookup runs, in milliseconds; what it found by then is kept. */
 const LOOKUP_TIMEOUT_MS = 30_000;
@@ -49,7 +49,7 @@ export class ProviderPeerSource implements PeerSource {
 
   candidates(
     protocol: string,
-    signal: () => AbortSignal,
+    call: SignalOf,
   ): readonly PeerChannel[] | Promise<readonly PeerChannel[]> {
     const key = serviceKeyOf(protocol);
     const found = this.#found.get(key);
@@ -60,7 +60,7 @@ export class ProviderPeerSource implements PeerSource {
     ) {
       return this.#channelsOf(found.peers);
     }
-    return this.#lookUp(key, signal()).then((fresh) => {
+    return this.#lookUp(key, call.signal).then((fresh) => {
       if (fresh.peers.length === 0) {
         throw new ConnectError(`no provider of ${key} found`, Code.Unavailable);
       }

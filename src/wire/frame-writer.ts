@@ -36,11 +36,13 @@ export class FrameWriter {
   #drained: Promise<void> | undefined;
   readonly #byReference: ByReferenceSender;
   readonly #tracker: ByReferenceTracker | undefined;
-  /** Bytes handed to the stream in this turn of the event loop. */
+  /**
+   * Bytes handed to the stream in this turn of the event loop, counted from
+   * the first large write; while above 0, the count's end is scheduled.
+   */
   #turnBytes = 0;
   /** Resolves at the end of this turn (its check phase); made when a writer must wait for it. */
   #turnEnd: PromiseWithResolvers<void> | undefined;
-  #turnCounted = false;
 
   /**
    * `tracker`: the node's {@link ByReferenceTracker}, which lets large values
@@ -144,21 +146,19 @@ export class FrameWriter {
   }
 
   #countTurn(bytes: number): void {
-    if (bytes < COPY_BODY_MAX_BYTES && !this.#turnCounted) {
-      // A small write (a unary call's frames) starts no count: no timer per call.
-      return;
-    }
-    this.#turnBytes += bytes;
-    if (!this.#turnCounted) {
-      this.#turnCounted = true;
+    if (this.#turnBytes === 0) {
+      if (bytes < COPY_BODY_MAX_BYTES) {
+        // A small write (a unary call's frames) starts no count: no timer per call.
+        return;
+      }
       setImmediate(() => {
-        this.#turnCounted = false;
         this.#turnBytes = 0;
         const ended = this.#turnEnd;
         this.#turnEnd = undefined;
         ended?.resolve();
       });
     }
+    this.#turnBytes += bytes;
   }
 
   /**
