@@ -24,7 +24,9 @@ export class HeaderTimeoutError extends Error {
  *
  * On expiry the stream is reset with a {@link HeaderTimeoutError}: there is
  * no call to answer (PROTOCOL.md, section 13). One timer per stream, made
- * on first use and refreshed, never one per call.
+ * on first use; a wait that finds it still running leaves it be (its check
+ * grants a header begun just before it one more period), so a stream's
+ * calls touch no timer.
  */
 export class HeaderTimeout {
   readonly #stream: Stream;
@@ -32,6 +34,8 @@ export class HeaderTimeout {
   readonly #timeoutMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #armed = false;
+  /** The timer will fire: it is refreshed only after it fired with nothing to wait for. */
+  #ticking = false;
   #fresh = true;
   /** Between calls: a byte of the next header was there at the last check. */
   #started = false;
@@ -43,27 +47,37 @@ export class HeaderTimeout {
   }
 
   /**
-   * The stream's next frame, as `reader.read()`, with the clock running
-   * while it is not there yet.
+   * The stream's next frame if it is already buffered, without a promise;
+   * undefined when it is not: then {@link wait} for it.
    */
-  async read(): Promise<DecodedItem | undefined> {
-    const buffered = this.#reader.tryRead();
-    if (buffered !== undefined) {
+  tryRead(): DecodedItem | undefined {
+    const item = this.#reader.tryRead();
+    if (item !== undefined) {
       this.#fresh = false;
-      return buffered;
     }
+    return item;
+  }
+
+  /**
+   * Waits for the stream's next frame, as `reader.read()`, with the clock
+   * running; call {@link arrived} once it came. No async frame of its own:
+   * this is on every call's path.
+   */
+  wait(): Promise<DecodedItem | undefined> {
     this.#arm();
-    try {
-      return await this.#reader.read();
-    } finally {
-      this.#armed = false;
-      this.#fresh = false;
-    }
+    return this.#reader.read();
+  }
+
+  /** The frame {@link wait} waited for came: the clock stops. */
+  arrived(): void {
+    this.#armed = false;
+    this.#fresh = false;
   }
 
   /** Stops the timer for good. */
   dispose(): void {
     this.#armed = false;
+    this.#ticking = false;
     clearTimeout(this.#timer);
   }
 
@@ -76,13 +90,15 @@ export class HeaderTimeout {
     if (this.#timer === undefined) {
       this.#timer = setTimeout(this.#expire, this.#timeoutMs);
       this.#timer.unref?.();
-    } else {
+    } else if (!this.#ticking) {
       this.#timer.refresh();
     }
+    this.#ticking = true;
   }
 
   readonly #expire = (): void => {
     if (!this.#armed) {
+      this.#ticking = false;
       return;
     }
     if (!this.#fresh && !this.#started) {
@@ -92,6 +108,7 @@ export class HeaderTimeout {
       return;
     }
     this.#armed = false;
+    this.#ticking = false;
     this.#stream.abort(
       new HeaderTimeoutError(`no whole REQUEST_HEADER within ${this.#timeoutMs} ms`),
     );

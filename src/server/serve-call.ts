@@ -75,8 +75,6 @@ export async function serveCall(options: ServeCallOptions): Promise<boolean> {
     if (control.aborted) {
       throw control.reason;
     }
-    const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined =>
-      output.emit(message);
     if (spec.kind === "unary") {
       // The common case without async generators: one message in, one out.
       // A single response is queued, never written here: emit() returns undefined.
@@ -103,8 +101,11 @@ export async function serveCall(options: ServeCallOptions): Promise<boolean> {
       }
       void output.emit(response as MessageShape<DescMessage>);
     } else {
-      const output = await handlerOutput(spec, context, input, method, control);
-      const iterator = output[Symbol.asyncIterator]();
+      const emit = (message: MessageShape<DescMessage>): Promise<void> | undefined =>
+        output.emit(message);
+      const iterator = (await handlerOutput(spec, context, input, method, control))[
+        Symbol.asyncIterator
+      ]();
       try {
         await control.race(pumpOutput(iterator, emit, control));
       } catch (reason) {

@@ -9,6 +9,7 @@ import { HeaderTimeout } from "./header-timeout.ts";
 import { resetIfClosedInCall } from "./reset-if-closed-in-call.ts";
 import { serveCall } from "./serve-call.ts";
 import type { ServedMethod } from "./served-method.ts";
+import type { InFlightCall } from "./server-drain.ts";
 
 /**
  * Serves every call the client runs on one negotiated stream, one after the
@@ -41,6 +42,9 @@ export async function serveStream(
   });
   const writer = new FrameWriter(stream, { tracker: method.tracker });
   const headerTimeout = new HeaderTimeout(stream, reader, method.headerTimeoutMs);
+  // The drain's record of this stream's call in flight: one per stream, not per call.
+  const inFlight: InFlightCall = { control: undefined, stream };
+  method.drain.opened(inFlight);
   resetIfClosedInCall(stream, () => control !== undefined);
   // A draining server closes streams that sit between calls; a call in
   // progress may finish (the drain cancels it after its grace period), and
@@ -58,7 +62,11 @@ export async function serveStream(
       if (method.shutdownSignal.aborted) {
         break;
       }
-      const first = await headerTimeout.read();
+      let first = headerTimeout.tryRead();
+      if (first === undefined) {
+        first = await headerTimeout.wait();
+        headerTimeout.arrived();
+      }
       if (first === undefined && endsByReset(connection)) {
         // The client ended the stream in IDLE, or reset it: over QUIC the two
         // look alike, and closing a stream the client reset never gives the
@@ -81,7 +89,8 @@ export async function serveStream(
       if (reader.remoteEnded) {
         control.abortByClient(clientGoneError());
       }
-      const untrack = method.drain.track(control, stream);
+      inFlight.control = control;
+      method.drain.callStarted(inFlight);
       let reusable: boolean;
       try {
         reusable = await serveCall({
@@ -94,7 +103,7 @@ export async function serveStream(
           control,
         });
       } finally {
-        untrack();
+        method.drain.callEnded(inFlight);
       }
       control = undefined;
       if (!reusable) {
@@ -108,6 +117,7 @@ export async function serveStream(
     stream.abort(error as Error);
   } finally {
     method.shutdownSignal.removeEventListener("abort", onShutdown);
+    method.drain.closed(inFlight);
     headerTimeout.dispose();
     reader.detach();
   }

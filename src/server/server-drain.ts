@@ -41,8 +41,15 @@ export interface ServerShutdownInit {
   shutdownGraceMs?: number;
 }
 
-interface InFlight {
-  readonly control: CallControl;
+/**
+ * One stream's call in flight, as the drain sees it: each stream makes one,
+ * registers it for its life ({@link ServerDrain.opened}) and reuses it for
+ * every call it carries, so counting a call is a field and a counter
+ * ({@link ServerDrain.callStarted}).
+ */
+export interface InFlightCall {
+  /** The control of the call the stream carries now. */
+  control: CallControl | undefined;
   readonly stream: Stream;
 }
 
@@ -54,7 +61,9 @@ interface InFlight {
  */
 export class ServerDrain {
   readonly #controller = new AbortController();
-  readonly #calls = new Set<InFlight>();
+  /** Every open stream's record; those with a `control` carry a call. */
+  readonly #streams = new Set<InFlightCall>();
+  #inFlight = 0;
   readonly #closing = new Set<Promise<void>>();
   #onIdle: (() => void) | undefined;
   #drained: Promise<void> | undefined;
@@ -71,19 +80,41 @@ export class ServerDrain {
 
   /** Calls in flight now. */
   get inFlight(): number {
-    return this.#calls.size;
+    return this.#inFlight;
   }
 
-  /** Counts a call from its REQUEST_HEADER; call the returned function when it is over. */
-  track(control: CallControl, stream: Stream): () => void {
-    const call: InFlight = { control, stream };
-    this.#calls.add(call);
-    return () => {
-      this.#calls.delete(call);
-      if (this.#calls.size === 0) {
-        this.#onIdle?.();
-      }
-    };
+  /** A stream opened: its record, whose `control` it sets while it carries a call. */
+  opened(stream: InFlightCall): void {
+    this.#streams.add(stream);
+  }
+
+  /** The stream of `opened(stream)` is done. */
+  closed(stream: InFlightCall): void {
+    this.#streams.delete(stream);
+  }
+
+  /** `stream` carries a call from its REQUEST_HEADER (its `control` set) to {@link callEnded}. */
+  callStarted(stream: InFlightCall): void {
+    if (stream.control !== undefined) {
+      this.#inFlight++;
+    }
+  }
+
+  /** The call `stream` carried is over; clears its `control`. */
+  callEnded(stream: InFlightCall): void {
+    if (stream.control === undefined) {
+      return;
+    }
+    stream.control = undefined;
+    this.#inFlight--;
+    if (this.#inFlight === 0) {
+      this.#onIdle?.();
+    }
+  }
+
+  /** The streams that carry a call now. */
+  #calls(): InFlightCall[] {
+    return [...this.#streams].filter((stream) => stream.control !== undefined);
   }
 
   /**
@@ -116,15 +147,15 @@ export class ServerDrain {
     if (!(await this.#settled(graceMs))) {
       const reason = new ConnectError("server is shutting down", Code.Canceled);
       const cancelled: Stream[] = [];
-      for (const call of this.#calls) {
-        call.control.abort(reason);
+      for (const call of this.#calls()) {
+        call.control?.abort(reason);
         cancelled.push(call.stream);
       }
       // Their TRAILERs must reach the clients before libp2p closes the
       // connections: a stream is done once both sides closed it.
       this.#closing.add(closedBothWays(cancelled));
       if (!(await this.#settled(CANCEL_SETTLE_MS))) {
-        for (const call of [...this.#calls]) {
+        for (const call of this.#calls()) {
           call.stream.abort(reason);
         }
         await this.#settled(CANCEL_SETTLE_MS);
@@ -150,11 +181,11 @@ export class ServerDrain {
 
   /** True once no call is in flight, false if some still are after `limitMs`. */
   #settled(limitMs: number): Promise<boolean> {
-    if (this.#calls.size === 0 || limitMs <= 0) {
+    if (this.#inFlight === 0 || limitMs <= 0) {
       // No timer for no grace: a handler that never lets the event loop reach
       // its timers (an endless stream over the in-memory transport) is
       // cancelled at once all the same.
-      return Promise.resolve(this.#calls.size === 0);
+      return Promise.resolve(this.#inFlight === 0);
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

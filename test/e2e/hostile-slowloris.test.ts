@@ -20,6 +20,7 @@ const SLACK_MS = 4000;
 /** How much earlier than the timeout the client may see the reset (it starts its clock after the server). */
 const EARLY_MS = 200;
 const EXCHANGE = methodProtocol(TransferService.method.exchange);
+const UPLOAD = methodProtocol(TransferService.method.upload);
 
 /** A REQUEST_HEADER with enough metadata that sending it byte by byte takes a while. */
 const LONG_HEADER = encodeFrame(
@@ -125,6 +126,22 @@ describe("slowloris against a server process", () => {
     const { end, afterMs } = await endOf(raw, performance.now());
     assert.equal(end, "reset");
     assert.ok(afterMs >= HEADER_TIMEOUT_MS - EARLY_MS, `reset after ${afterMs} ms, too early`);
+    assert.ok(afterMs < 2 * HEADER_TIMEOUT_MS + SLACK_MS, `reset after ${afterMs} ms`);
+    await wellBehavedCall();
+  });
+
+  it("a header that begins after a call longer than the header timeout is still timed", async () => {
+    const raw = await RawStream.open(attacker, multiaddr(server.address), UPLOAD);
+    raw.send(requestHeaderFrame(10_000), EXCHANGE_REQUEST);
+    // The call stays open for more than two header timeouts (the subject of
+    // the test, not a synchronisation): the stream's timer runs out while
+    // nothing waits for a header, and must run again for the next one.
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * HEADER_TIMEOUT_MS));
+    raw.send(END_OF_INPUT);
+    assert.equal((await raw.readTrailer()).trailer.code, 0);
+    raw.send(LONG_HEADER.subarray(0, 1));
+    const { end, afterMs } = await endOf(raw, performance.now());
+    assert.equal(end, "reset");
     assert.ok(afterMs < 2 * HEADER_TIMEOUT_MS + SLACK_MS, `reset after ${afterMs} ms`);
     await wellBehavedCall();
   });
