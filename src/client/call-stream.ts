@@ -8,13 +8,16 @@ import { FrameWriter } from "../wire/frame-writer.ts";
  */
 export class CallStream {
   readonly stream: Stream;
+  /** The protocol id of the method the stream was opened for. */
+  readonly protocol: string;
   readonly reader: FrameReader;
   readonly writer: FrameWriter;
   /** When the stream last went idle (ms since the epoch). */
   idleSince = 0;
 
-  constructor(stream: Stream, readMaxBytes: number) {
+  constructor(stream: Stream, protocol: string, readMaxBytes: number) {
     this.stream = stream;
+    this.protocol = protocol;
     this.reader = new FrameReader(stream, { maxPayloadBytes: readMaxBytes + 1 });
     this.writer = new FrameWriter(stream);
   }

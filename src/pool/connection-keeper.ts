@@ -221,10 +221,10 @@ export class ConnectionKeeper
    * {@link callEnded} and to keep for the next call (a new one if the keeper
    * had dropped `peer`'s).
    */
-  callStarted(record: KeptPeer): KeptPeer {
+  callStarted(record: KeptPeer, now = performance.now()): KeptPeer {
     const peer = record.forgotten ? this.track(record.id) : record;
     peer.inFlight++;
-    peer.lastUsed = performance.now();
+    peer.lastUsed = now;
     if (!peer.tagged) {
       peer.tagged = true;
       this.#tag(peer.id, BUSY_TAG, TAG_VALUE);
@@ -233,9 +233,9 @@ export class ConnectionKeeper
   }
 
   /** A call to `peer` ended. */
-  callEnded(peer: KeptPeer): void {
+  callEnded(peer: KeptPeer, now = performance.now()): void {
     peer.inFlight--;
-    peer.lastUsed = performance.now();
+    peer.lastUsed = now;
   }
 
   /** Always keeps `peer`: never idle-closed or evicted, redialed by libp2p when lost. */

@@ -111,6 +111,8 @@ export class PeerChannel implements PeerLoad {
    * it: what one call costs the peer, queueing taken out (see PeerLoad).
    */
   #serviceMs = 0;
+  /** Hands a call's stream back to the pool of its method's idle streams: one function for every call. */
+  readonly #release = (call: CallStream): void => this.#streams.give(call.protocol, call);
   /** The keeper's record of this peer, once a call went to it. */
   #kept: KeptPeer | undefined;
 
@@ -154,7 +156,7 @@ export class PeerChannel implements PeerLoad {
     deadline: number | undefined,
   ): Promise<UnaryResponse<I, O>> {
     const options = this.#options.call;
-    const release = (done: CallStream): void => this.#streams.give(protocol, done);
+    const release = this.#release;
     const reused = this.#streams.take(protocol);
     let kind = reused === undefined ? OPTIMISTIC : REUSED;
     let call = reused ?? (await this.#open(protocol, req.signal, true));
@@ -223,18 +225,20 @@ export class PeerChannel implements PeerLoad {
   begin(): number {
     this.inFlight++;
     this.#calls++;
+    const now = performance.now();
     const keeper = this.#options.keeper;
     if (keeper !== undefined) {
-      this.#kept = keeper.callStarted(this.#kept ?? keeper.track(this.id));
+      this.#kept = keeper.callStarted(this.#kept ?? keeper.track(this.id), now);
     }
-    return performance.now();
+    return now;
   }
 
   /** Counts the success of a unary attempt that began at `started`. */
   succeeded(started: number): void {
     const concurrent = this.inFlight;
-    this.#ended();
-    this.#answered(started, concurrent);
+    const now = performance.now();
+    this.#ended(now);
+    this.#answered(started, concurrent, now);
   }
 
   /** Counts the failure of a unary attempt. */
@@ -243,8 +247,7 @@ export class PeerChannel implements PeerLoad {
     this.#rejected(error);
   }
 
-  #answered(started: number, concurrent = this.inFlight): void {
-    const now = performance.now();
+  #answered(started: number, concurrent = this.inFlight, now = performance.now()): void {
     const service = (now - started) / Math.max(1, concurrent);
     this.#serviceMs =
       this.#serviceMs === 0
@@ -256,10 +259,10 @@ export class PeerChannel implements PeerLoad {
     this.#latency.record(now - started);
   }
 
-  #ended(): void {
+  #ended(now?: number): void {
     this.inFlight--;
     if (this.#kept !== undefined) {
-      this.#options.keeper?.callEnded(this.#kept);
+      this.#options.keeper?.callEnded(this.#kept, now);
     }
   }
 
@@ -305,7 +308,7 @@ export class PeerChannel implements PeerLoad {
   async #open(protocol: string, signal: AbortSignal, optimistic = false): Promise<CallStream> {
     try {
       const stream = await this.#opener.open(protocol, signal, optimistic);
-      return new CallStream(stream, this.#options.call.readMaxBytes);
+      return new CallStream(stream, protocol, this.#options.call.readMaxBytes);
     } catch (error) {
       // Nothing of the call left this node: it may run again, here or elsewhere.
       throw markNeverReachedHandler(ConnectError.from(error));
