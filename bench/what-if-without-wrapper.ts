@@ -8,7 +8,7 @@
  * loaded: the wrappers named in `P2PRPC_WITHOUT` (comma-separated) are left
  * out, e.g. `quietNoiseDecoder(x)` becomes an identity call on `x`, Noise
  * keeps its default crypto without `cachedKeyCrypto`, and `identify()` runs at
- * connection open without `identifyAfterDelay` (done by `deferIdentify`).
+ * connection open without `deferIdentify`.
  * Nothing else changes.
  * It throws if a name is unknown or not found exactly once, so a refactor
  * never measures the unchanged node by mistake.
@@ -41,7 +41,7 @@ const REPLACEMENTS: Readonly<Record<string, readonly [string, string] | null>> =
   optimisticSelectTransport: null,
   quicReadBackpressure: null,
   cachedKeyCrypto: ["useCachedKeyCrypto(encrypter, report)", "encrypter"],
-  identifyAfterDelay: ["deferIdentify(identify, identifyDelayMs)", "identify"],
+  deferIdentify: ["deferIdentify(identify, identifyDelayMs)", "identify"],
 };
 
 const without = (process.env.P2PRPC_WITHOUT ?? "")

@@ -42,7 +42,7 @@ export const DEFAULT_MAX_IDLE_STREAMS = 64;
  */
 export const DEFAULT_IDLE_CONNECTION_TIMEOUT_MS = 60_000;
 
-/** Default largest number of peers kept connected for calls (oNode's cache size). */
+/** Default largest number of peers kept connected for calls (the cache size of oNode, Olane's connection manager over libp2p). */
 export const DEFAULT_MAX_PEERS = 100;
 
 /** Default longest wait for a connection to a peer, in milliseconds. */

@@ -7,8 +7,8 @@
 // one listener; every other event and component is the node's own. Checked
 // when the service is built: components without `events` get the service as
 // it is (identify at once), and the node logs it once. Delete when identify's
-// own start can be deferred: the canary in
-// test/node/identify-after-delay.test.ts fails then.
+// own start can be deferred, or when it no longer runs at connection open by
+// default: the canary in test/node/defer-identify.test.ts fails then.
 import type { Connection } from "@libp2p/interface";
 import { fallbackReporter, loggerOf } from "./fallback-reporter.ts";
 
@@ -34,7 +34,16 @@ function call(listener: Listener, event: Event): void {
  * passed, if the connection is still open, instead of at once; what it does
  * then is the service's own. Its timers never keep the process alive and are
  * cleared when the service stops. `withFastPath` applies it to a node's
- * `services.identify` (see `identifyAfterDelay` for why identify waits).
+ * `services.identify`.
+ *
+ * Why: identify at connection open (libp2p's default, on both sides) competes
+ * with the first call for both peers' CPU. Each side opens a stream,
+ * negotiates it, the responder signs a peer record, the asker verifies it and
+ * writes the peer store. RPC needs none of it: the caller's identity comes
+ * from the connection's handshake, and the call's protocol is negotiated on
+ * its own stream. Identify still runs, just after the first calls. What that
+ * buys (a new peer's first answer over QUIC, with and without) is measured in
+ * docs/DESIGN.md's table of what each wrapper buys.
  *
  * @example
  * ```ts

@@ -16,7 +16,6 @@ import { Uint8ArrayList } from "uint8arraylist";
 import { afterEach, describe, it } from "vitest";
 import { createRpcNode } from "../../src/index.ts";
 import { optimisticSelectionOf, withFastPath } from "../../src/libp2p.ts";
-import { deferIdentify } from "../../src/node/defer-identify.ts";
 import { resolveNodeOptions } from "../../src/node/resolve-node-options.ts";
 import { ByReferenceTracker } from "../../src/wire/by-reference-tracker.ts";
 import { captureWrapperLog, type WrapperLog } from "../helpers/capture-wrapper-log.ts";
@@ -284,19 +283,6 @@ describe("withFastPath's own fallbacks", () => {
       assert.equal(log.linesOf("cachedKeyCrypto").length, 1, String(log.lines));
       assert.equal(log.lines.length, 1, String(log.lines));
     }
-  });
-
-  it("deferIdentify builds identify as it is, and logs it once, for components without events", () => {
-    const log = captureWrapperLog();
-    const service = { identify: () => undefined };
-    let given: unknown;
-    const built = deferIdentify((components: unknown) => {
-      given = components;
-      return service;
-    }, 1000)({ logger: log.logger } as never);
-    assert.equal(built, service);
-    assert.deepEqual(given, { logger: log.logger }, "the components themselves, not a view");
-    assert.equal(log.linesOf("deferIdentify").length, 1);
   });
 });
 

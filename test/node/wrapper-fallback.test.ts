@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { createSecretKey } from "node:crypto";
 import { quic } from "@chainsafe/libp2p-quic";
 import { createClient } from "@connectrpc/connect";
-import { identify } from "@libp2p/identify";
 import type {
   ConnectionEncrypter,
   Libp2p,
@@ -23,7 +22,6 @@ import { batchWindowUpdates } from "../../src/node/batch-window-updates.ts";
 import { createCachedKeyCrypto } from "../../src/node/cached-key-crypto.ts";
 import { corkTcpWrites } from "../../src/node/cork-tcp-writes.ts";
 import { fallbackReporter, loggerOf } from "../../src/node/fallback-reporter.ts";
-import { identifyAfterDelay } from "../../src/node/identify-after-delay.ts";
 import { leanNoiseDecrypt } from "../../src/node/lean-noise-decrypt.ts";
 import { onTransportMuxers } from "../../src/node/on-transport-muxers.ts";
 import { optimisticSelect } from "../../src/node/optimistic-select-muxer.ts";
@@ -145,7 +143,6 @@ interface Case {
     transports: unknown[];
     connectionEncrypters?: unknown[];
     streamMuxers?: unknown[];
-    services?: Record<string, unknown>;
   };
   /** Nodes that must have logged: only the dialer opens optimistic streams. */
   readonly loggedBy: "both" | "client";
@@ -265,32 +262,15 @@ const CASES: Case[] = [
       ],
     }),
   },
-  {
-    wrapper: "identifyAfterDelay",
-    listen: TCP,
-    loggedBy: "both",
-    stack: () => ({
-      ...tcpStack(),
-      services: {
-        identify: identifyAfterDelay(
-          (init) => (components) => hideProperties(identify(init)(components), ["identify"]),
-          {},
-          60_000,
-        ),
-      },
-    }),
-  },
 ];
 
 /** A node with `stack`, serving EchoService, logging to `log`. */
 async function node(testCase: Case, log: WrapperLog, listen: string[]): Promise<Libp2p> {
-  const { services, ...stack } = testCase.stack();
   return createLibp2p({
-    ...stack,
+    ...testCase.stack(),
     addresses: { listen },
     logger: log.logger,
     services: {
-      ...services,
       rpc: rpcServer({
         routes: (router) => router.service(EchoService, echoImpl(createEchoProbe())),
       }),
@@ -354,7 +334,7 @@ describe("createRpcNode's wrappers, on today's upstream", () => {
         client.addEventListener("peer:identify", resolve, { once: true }),
       );
       await callThrough(client, server);
-      // identifyAfterDelay ran its identify too.
+      // deferIdentify ran its identify too.
       await identified;
       assert.deepEqual([...clientLog.lines, ...serverLog.lines], []);
     });
@@ -375,15 +355,7 @@ describe("wrappers of libp2p internals, given the wrong shape", () => {
       nodes.push(server);
       const client = await node(testCase, clientLog, []);
       nodes.push(client);
-      // The fallback of identifyAfterDelay is identify as libp2p runs it: at once.
-      const identified = new Promise((resolve) =>
-        client.addEventListener("peer:identify", resolve, { once: true }),
-      );
       await callThrough(client, server);
-      if (testCase.wrapper === "identifyAfterDelay") {
-        // Its delay is a minute: only libp2p's own identify can have run.
-        await identified;
-      }
       assert.equal(clientLog.linesOf(testCase.wrapper).length, 1, String(clientLog.lines));
       assert.equal(
         serverLog.linesOf(testCase.wrapper).length,
