@@ -11,13 +11,12 @@ import type { TlsMaterial } from "./ipc-messages.ts";
 import { extractBaseline } from "./orchestrator/extract-baseline.ts";
 import { runRounds } from "./orchestrator/run-rounds.ts";
 import { createSelfSignedCert } from "./orchestrator/self-signed-cert.ts";
-import {
-  describeEnvironment,
-  environmentLine,
-  measureMachineBusy,
-} from "./report/describe-environment.ts";
+import { describeEnvironment, environmentLine } from "./report/describe-environment.ts";
+import { checkMachine } from "./report/machine-check.ts";
 import { renderMarkdownReport } from "./report/markdown-report.ts";
+import { machineCheckLine } from "./report/render-machine.ts";
 import { ResultTable } from "./report/summarize-cells.ts";
+import { summarizeMachine } from "./report/summarize-machine.ts";
 import { renderSvgChart } from "./report/svg-chart.ts";
 import { CONTEXT_SPECS, evaluateTargets } from "./report/targets.ts";
 import { DEFAULT_SYSTEM_IDS, SYSTEMS } from "./system-catalog.ts";
@@ -65,7 +64,10 @@ const baselineLine =
     : ` Baseline ("p2prpc TCP, baseline"): ${baseline.ref} = ${baseline.commit.slice(0, 7)}.`;
 
 const started = performance.now();
-const busyAtStart = await measureMachineBusy();
+// Before any benchmark process starts: the idle machine, then the CPU probe.
+const machineAtStart = await checkMachine();
+const busyAtStart = machineAtStart.idle.busyPercent;
+console.log(machineCheckLine("start", machineAtStart));
 if (busyAtStart > 20) {
   console.log(
     `note: the machine was ${busyAtStart.toFixed(0)}% busy before starting: something else is using the CPU, expect noisy numbers`,
@@ -89,6 +91,10 @@ if (options.systems.some((system) => SYSTEMS[system].tls)) {
   tls = await createSelfSignedCert();
 }
 const records = await runRounds(options, tls, (line) => console.log(line));
+// Every benchmark process has ended: the same check again.
+const machineAtEnd = await checkMachine();
+console.log(machineCheckLine("end", machineAtEnd));
+const machine = summarizeMachine(machineAtStart, machineAtEnd, records);
 
 const table = new ResultTable(records);
 const targets = evaluateTargets(table);
@@ -102,6 +108,7 @@ const markdown = renderMarkdownReport({
   context,
   environment: `${environmentLine(environment)}${baselineLine}`,
   records,
+  machine,
 });
 const svg = renderSvgChart(table, options.systems, options.workloads, title);
 console.log(`\n${markdown}`);
@@ -127,6 +134,7 @@ const json = {
     ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
   ].join(" "),
   machineBusyAtStartPercent: busyAtStart,
+  machine,
   environment,
   options,
   systems: options.systems.map((system) => SYSTEMS[system]),
@@ -140,6 +148,7 @@ await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(json, null, 2)}\
 await writeFile(join(outDir, `${base}.md`), markdown);
 await writeFile(join(outDir, `${base}.svg`), svg);
 const failures = records.filter((record) => record.error !== undefined).length;
+console.log(machine.verdict.line);
 console.log(
   `wrote ${join(outDir, base)}.{json,md,svg} in ${json.seconds.toFixed(1)} s` +
     (failures > 0 ? `; ${failures} cell(s) failed` : ""),

@@ -1,7 +1,7 @@
 import type { BenchOptions } from "../bench-options.ts";
 import type { CellConfig, Metrics, TlsMaterial } from "../ipc-messages.ts";
 import { formatNumber } from "../report/format-number.ts";
-import { DISTURBED_CPU_PERCENT } from "../report/markdown-report.ts";
+import { DISTURBED_CPU_PERCENT } from "../report/machine-verdict.ts";
 import type { CellRecord } from "../report/summarize-cells.ts";
 import { SYSTEMS } from "../system-catalog.ts";
 import type { WorkloadId } from "../workload-catalog.ts";

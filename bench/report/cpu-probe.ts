@@ -20,7 +20,7 @@ export interface CpuProbeWork {
   readonly repeats: number;
 }
 
-/** The work of the recorded probe: about 40–50 ms per part and repeat on the 2-core Xeon of the README's runs. */
+/** The work of the recorded probe: about 40–50 ms per part and repeat on the reference machine. */
 export const DEFAULT_PROBE_WORK: CpuProbeWork = {
   hashPasses: 120,
   protobufRoundTrips: 20_000,
@@ -40,10 +40,17 @@ export interface CpuProbeResult {
   readonly checksum: number;
 }
 
+/** A probe's figures on a named machine, to compare other probes with. */
+export interface ProbeReference extends Omit<CpuProbeResult, "checksum"> {
+  /** The machine and runtime the figures come from. */
+  readonly machine: string;
+}
+
 /**
  * The probe on a quiet machine, with the default work: what a run's probe is
- * compared with. Recorded on the 2-core Intel Xeon VM the README's runs come
- * from, Node 24.21.0, on 2026-12-02: per part the fastest of 20 probes (10
+ * compared with. Recorded on the 2-core AMD EPYC VM this benchmark's runs
+ * use (its CPU model changes between sessions: the run of 2026-12-02 had an
+ * Intel Xeon), Node 24.21.0, on 2026-12-02: per part the fastest of 20 probes (10
  * fresh processes, 2 probes each) while other engineers used the machine
  * (about 10% of it busy besides the probe, steal 0.2–4.8%; the medians of
  * those probes were 49, 59 and 49 ms). So it is an estimate of a quiet
@@ -51,7 +58,8 @@ export interface CpuProbeResult {
  * the probe of a run whose verdict is quiet (`machine.start.probe` in its
  * JSON) when there is one.
  */
-export const QUIET_PROBE_REFERENCE: Omit<CpuProbeResult, "checksum"> = {
+export const QUIET_PROBE_REFERENCE: ProbeReference = {
+  machine: "2-core AMD EPYC VM, Node 24.21.0",
   jsHashMs: 41,
   protobufMs: 39,
   loopbackMs: 43,

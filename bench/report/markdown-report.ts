@@ -2,11 +2,11 @@ import type { BenchOptions } from "../bench-options.ts";
 import { SYSTEMS, type SystemId } from "../system-catalog.ts";
 import { WORKLOADS, type WorkloadId } from "../workload-catalog.ts";
 import { formatNumber, formatRatio } from "./format-number.ts";
+import { DISTURBED_CPU_PERCENT } from "./machine-verdict.ts";
+import { renderMachine } from "./render-machine.ts";
 import type { CellRecord, ResultTable } from "./summarize-cells.ts";
+import type { MachineReport } from "./summarize-machine.ts";
 import type { TargetResult } from "./targets.ts";
-
-/** CPU of other processes (% of one core) during a window worth flagging. */
-export const DISTURBED_CPU_PERCENT = 15;
 
 type Column = {
   readonly title: string;
@@ -116,18 +116,26 @@ function disturbanceNote(records: readonly CellRecord[]): string {
   );
 }
 
+function measuredText(target: TargetResult): string {
+  if (target.ratio === undefined) {
+    return "not measured";
+  }
+  return target.overhead
+    ? `${target.ratio >= 0 ? "+" : ""}${(target.ratio * 100).toFixed(1)}%`
+    : formatRatio(target.ratio);
+}
+
+function resultText(pass: boolean | undefined): string {
+  return pass === undefined ? "–" : pass ? "PASS" : "MISS";
+}
+
 /** The targets as a table, with PASS/MISS. */
 export function renderTargets(targets: readonly TargetResult[]): string {
   const lines = ["| target | measured | goal | result |", "|---|--:|--:|:-:|"];
   for (const target of targets) {
-    const measured =
-      target.ratio === undefined
-        ? "not measured"
-        : target.overhead
-          ? `${target.ratio >= 0 ? "+" : ""}${(target.ratio * 100).toFixed(1)}%`
-          : formatRatio(target.ratio);
-    const result = target.pass === undefined ? "–" : target.pass ? "PASS" : "MISS";
-    lines.push(`| ${target.description} | ${measured} | ${target.goal} | ${result} |`);
+    lines.push(
+      `| ${target.description} | ${measuredText(target)} | ${target.goal} | ${resultText(target.pass)} |`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -140,6 +148,8 @@ export interface ReportInput {
   readonly context: readonly TargetResult[];
   readonly environment: string;
   readonly records: readonly CellRecord[];
+  /** The machine's load and speed at both ends of the run, and the verdict. */
+  readonly machine: MachineReport;
 }
 
 /** The whole report: tables of medians, CPU, targets, errors. */
@@ -149,6 +159,8 @@ export function renderMarkdownReport(input: ReportInput): string {
   const sections = [
     `# ${input.title}\n`,
     `${input.environment}\n`,
+    "## Machine\n",
+    renderMachine(input.machine),
     `Medians over ${rounds} (systems interleaved within each round); ${options.durationMs} ms measured after ${options.warmupMs} ms of warm-up per cell. ` +
       `(g) holds ${options.peers} peers, (h) ${options.streams} streams × ${options.messagesPerStream} messages. ` +
       "n/a: not meaningful for that system; (k/n): only k of n rounds succeeded.\n",
@@ -159,9 +171,8 @@ export function renderMarkdownReport(input: ReportInput): string {
     "## CPU, % of one core over the measured window (client / server)\n",
     renderTable(table, options.systems, options.workloads, CPU),
     disturbanceNote(input.records),
-    "## Targets (same run)\n",
-    renderTargets([...input.targets, ...input.context]),
   ];
+  sections.push("## Targets (same run)\n", renderTargets([...input.targets, ...input.context]));
   const errors = options.systems.flatMap((system) =>
     options.workloads.flatMap((workload) =>
       (table.get(system, workload)?.errors ?? []).map(
