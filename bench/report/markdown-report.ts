@@ -3,10 +3,11 @@ import { SYSTEMS, type SystemId } from "../system-catalog.ts";
 import { WORKLOADS, type WorkloadId } from "../workload-catalog.ts";
 import { formatNumber, formatRatio } from "./format-number.ts";
 import { DISTURBED_CPU_PERCENT } from "./machine-verdict.ts";
+import { renderCold } from "./render-cold.ts";
 import { renderMachine } from "./render-machine.ts";
 import type { CellRecord, ResultTable } from "./summarize-cells.ts";
 import type { MachineReport } from "./summarize-machine.ts";
-import type { TargetResult } from "./targets.ts";
+import { combineTargets, type HeldTarget, type TargetResult } from "./targets.ts";
 
 type Column = {
   readonly title: string;
@@ -140,6 +141,36 @@ export function renderTargets(targets: readonly TargetResult[]): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * The targets on the steady and the cold cells side by side; "holds" is
+ * PASS only when both pass (steady alone where the workload has no cold
+ * cells, marked "steady only").
+ */
+export function renderHeldTargets(targets: readonly HeldTarget[]): string {
+  const lines = [
+    "| target | steady | cold | goal | steady | cold | holds |",
+    "|---|--:|--:|--:|:-:|:-:|:-:|",
+  ];
+  for (const { steady, cold, holds } of targets) {
+    const held =
+      cold === undefined && holds !== undefined
+        ? `${resultText(holds)} (steady only)`
+        : resultText(holds);
+    lines.push(
+      `| ${steady.description} | ${measuredText(steady)} | ${cold === undefined ? "n/a" : measuredText(cold)} | ${steady.goal} | ` +
+        `${resultText(steady.pass)} | ${cold === undefined ? "n/a" : resultText(cold.pass)} | ${held} |`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The cold cells' medians and their targets (the same specs as the steady ones). */
+export interface ColdResults {
+  readonly table: ResultTable;
+  readonly targets: readonly TargetResult[];
+  readonly context: readonly TargetResult[];
+}
+
 export interface ReportInput {
   readonly title: string;
   readonly options: BenchOptions;
@@ -147,9 +178,12 @@ export interface ReportInput {
   readonly targets: readonly TargetResult[];
   readonly context: readonly TargetResult[];
   readonly environment: string;
+  /** Every cell, steady and cold. */
   readonly records: readonly CellRecord[];
   /** The machine's load and speed at both ends of the run, and the verdict. */
   readonly machine: MachineReport;
+  /** With `--cold`: the cold cells' medians and targets. */
+  readonly cold: ColdResults | undefined;
 }
 
 /** The whole report: tables of medians, CPU, targets, errors. */
@@ -172,12 +206,34 @@ export function renderMarkdownReport(input: ReportInput): string {
     renderTable(table, options.systems, options.workloads, CPU),
     disturbanceNote(input.records),
   ];
-  sections.push("## Targets (same run)\n", renderTargets([...input.targets, ...input.context]));
-  const errors = options.systems.flatMap((system) =>
-    options.workloads.flatMap((workload) =>
-      (table.get(system, workload)?.errors ?? []).map(
-        (error) =>
-          `- ${SYSTEMS[system].label}, (${workload}) ${WORKLOADS[workload].name}, ${error}`,
+  const { cold } = input;
+  if (cold === undefined) {
+    sections.push("## Targets (same run)\n", renderTargets([...input.targets, ...input.context]));
+  } else {
+    sections.push(
+      "## Cold client process\n",
+      "Each cold cell ran in a fresh client process against the server that had just served the steady cells, " +
+        `measured from its very first call for the same ${options.durationMs} ms window, with no warm-up ` +
+        "(the connection included where the system makes it on first use; the first answer shows it).\n",
+      renderCold(table, cold.table, options.systems, options.workloads),
+      "## Targets (same run), steady and cold\n",
+      "Quote a ratio only where it holds: PASS both steady and cold.\n",
+      renderHeldTargets(
+        combineTargets([...input.targets, ...input.context], [...cold.targets, ...cold.context]),
+      ),
+    );
+  }
+  const tables = [
+    { table, mode: "" },
+    ...(cold === undefined ? [] : [{ table: cold.table, mode: " cold" }]),
+  ];
+  const errors = tables.flatMap(({ table: results, mode }) =>
+    options.systems.flatMap((system) =>
+      options.workloads.flatMap((workload) =>
+        (results.get(system, workload)?.errors ?? []).map(
+          (error) =>
+            `- ${SYSTEMS[system].label}, (${workload})${mode} ${WORKLOADS[workload].name}, ${error}`,
+        ),
       ),
     ),
   );
