@@ -40,31 +40,6 @@ export interface CpuProbeResult {
   readonly checksum: number;
 }
 
-/** A probe's figures on a named machine, to compare other probes with. */
-export interface ProbeReference extends Omit<CpuProbeResult, "checksum"> {
-  /** The machine and runtime the figures come from. */
-  readonly machine: string;
-}
-
-/**
- * The probe on a quiet machine, with the default work: what a run's probe is
- * compared with. Recorded on the 2-core AMD EPYC VM this benchmark's runs
- * use (its CPU model changes between sessions: the run of 2026-12-02 had an
- * Intel Xeon), Node 24.21.0, on 2026-12-02: per part the fastest of 20 probes (10
- * fresh processes, 2 probes each) while other engineers used the machine
- * (about 10% of it busy besides the probe, steal 0.2–4.8%; the medians of
- * those probes were 49, 59 and 49 ms). So it is an estimate of a quiet
- * machine's figures from below, not a quiet measurement: replace it with
- * the probe of a run whose verdict is quiet (`machine.start.probe` in its
- * JSON) when there is one.
- */
-export const QUIET_PROBE_REFERENCE: ProbeReference = {
-  machine: "2-core AMD EPYC VM, Node 24.21.0",
-  jsHashMs: 41,
-  protobufMs: 39,
-  loopbackMs: 43,
-};
-
 const HASH_BUFFER_BYTES = 256 * 1024;
 
 /** A fixed pseudo-random buffer (xorshift32 from a fixed seed). */
@@ -224,25 +199,4 @@ export async function runCpuProbe(
     await pair.close();
   }
   return { jsHashMs, protobufMs, loopbackMs, checksum: sink };
-}
-
-/**
- * How much slower `probe` is than `reference`: the geometric mean of the
- * three parts' ratios (1 = as fast, 2 = twice as slow). Undefined when a
- * reference part is not positive (no reference recorded).
- */
-export function probeSlowdown(
-  probe: Omit<CpuProbeResult, "checksum">,
-  reference: Omit<CpuProbeResult, "checksum"> = QUIET_PROBE_REFERENCE,
-): number | undefined {
-  const parts = [
-    [probe.jsHashMs, reference.jsHashMs],
-    [probe.protobufMs, reference.protobufMs],
-    [probe.loopbackMs, reference.loopbackMs],
-  ] as const;
-  if (parts.some(([, base]) => !(base > 0))) {
-    return undefined;
-  }
-  const logSum = parts.reduce((sum, [value, base]) => sum + Math.log(value / base), 0);
-  return Math.exp(logSum / parts.length);
 }

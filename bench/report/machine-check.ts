@@ -1,5 +1,7 @@
-import { type CpuProbeResult, probeSlowdown, runCpuProbe } from "./cpu-probe.ts";
+import * as os from "node:os";
+import { type CpuProbeResult, runCpuProbe } from "./cpu-probe.ts";
 import { type CpuShare, type CpuTicks, cpuShareBetween, readMachineLoad } from "./machine-load.ts";
+import { type ProbeReference, probeSlowdown, quietReferenceFor } from "./probe-references.ts";
 
 /** How long the machine is watched, idle, before the probe. */
 export const IDLE_WINDOW_MS = 500;
@@ -16,7 +18,9 @@ export interface MachineCheck {
    */
   readonly idle: CpuShare;
   readonly probe: CpuProbeResult;
-  /** The probe ÷ the quiet reference (geometric mean of its parts); undefined without one. */
+  /** The quiet reference for this CPU model and core count; undefined when none was recorded. */
+  readonly reference: ProbeReference | undefined;
+  /** The probe ÷ that reference (geometric mean of its parts); undefined without one. */
   readonly probeSlowdown: number | undefined;
   /** The CPU counters when the check began, for the share over the whole run. */
   readonly ticks: CpuTicks;
@@ -33,12 +37,15 @@ export async function checkMachine(): Promise<MachineCheck> {
   await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
   const idle = cpuShareBetween(start.ticks, readMachineLoad().ticks);
   const probe = await runCpuProbe();
+  const cpu = os.cpus()[0]?.model.trim() ?? "unknown";
+  const reference = quietReferenceFor(cpu, os.availableParallelism());
   return {
     at,
     loadAverage: start.loadAverage,
     idle,
     probe,
-    probeSlowdown: probeSlowdown(probe),
+    reference,
+    probeSlowdown: reference === undefined ? undefined : probeSlowdown(probe, reference),
     ticks: start.ticks,
   };
 }

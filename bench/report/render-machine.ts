@@ -1,4 +1,4 @@
-import { DEFAULT_PROBE_WORK, QUIET_PROBE_REFERENCE } from "./cpu-probe.ts";
+import { DEFAULT_PROBE_WORK } from "./cpu-probe.ts";
 import { formatNumber, formatRatio } from "./format-number.ts";
 import { IDLE_WINDOW_MS, type MachineCheck } from "./machine-check.ts";
 import type { CpuShare } from "./machine-load.ts";
@@ -18,7 +18,7 @@ export function machineCheckLine(when: string, check: MachineCheck): string {
   const { jsHashMs, protobufMs, loopbackMs } = check.probe;
   const slowdown =
     check.probeSlowdown === undefined
-      ? ""
+      ? " (no quiet reference for this CPU)"
       : ` (${formatRatio(check.probeSlowdown)} the quiet reference)`;
   return (
     `machine at the ${when}: CPU probe JS ${formatNumber(jsHashMs)} ms, protobuf ${formatNumber(protobufMs)} ms, ` +
@@ -30,7 +30,7 @@ export function machineCheckLine(when: string, check: MachineCheck): string {
 /** The report's machine section: the verdict line, then both checks and the run's share. */
 export function renderMachine(report: MachineReport): string {
   const { start, end } = report;
-  const reference = QUIET_PROBE_REFERENCE;
+  const { reference } = start;
   const row = (title: string, first: string, second: string, third = ""): string =>
     `| ${title} | ${first} | ${second} | ${third} |`;
   const probeRow = (title: string, part: "jsHashMs" | "protobufMs" | "loopbackMs"): string =>
@@ -38,10 +38,10 @@ export function renderMachine(report: MachineReport): string {
       title,
       formatNumber(start.probe[part]),
       formatNumber(end.probe[part]),
-      formatNumber(reference[part]),
+      formatNumber(reference?.[part]),
     );
   const lines = [
-    `| | start | end | quiet reference (${reference.machine}) |`,
+    `| | start | end | quiet reference (${reference === undefined ? "none for this CPU" : `${reference.cores}-core ${reference.cpu}`}) |`,
     "|---|--:|--:|--:|",
     probeRow("CPU probe: JavaScript hash, ms", "jsHashMs"),
     probeRow("CPU probe: protobuf encode + decode, ms", "protobufMs"),
@@ -50,7 +50,7 @@ export function renderMachine(report: MachineReport): string {
       "CPU probe ÷ quiet reference",
       formatRatio(start.probeSlowdown),
       formatRatio(end.probeSlowdown),
-      "1.00×",
+      reference === undefined ? "–" : "1.00×",
     ),
     row("load average, 1 / 5 / 15 min", loadAverage(start), loadAverage(end)),
     row(

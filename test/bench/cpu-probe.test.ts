@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "vitest";
-import {
-  type CpuProbeWork,
-  probeSlowdown,
-  QUIET_PROBE_REFERENCE,
-  runCpuProbe,
-} from "../../bench/report/cpu-probe.ts";
+import { type CpuProbeWork, runCpuProbe } from "../../bench/report/cpu-probe.ts";
 
 /** A tenth of the recorded probe's work or less: the figures, not their size, are tested. */
 const SMALL_WORK: CpuProbeWork = {
@@ -36,22 +31,5 @@ describe("the CPU probe", () => {
     const controller = new AbortController();
     controller.abort(new Error("stop the probe"));
     await assert.rejects(runCpuProbe(SMALL_WORK, controller.signal), /stop the probe/);
-  });
-
-  it("has a quiet reference, and its slowdown is the geometric mean of the parts' ratios", () => {
-    const { jsHashMs, protobufMs, loopbackMs, machine } = QUIET_PROBE_REFERENCE;
-    for (const part of [jsHashMs, protobufMs, loopbackMs]) {
-      assert.ok(part > 0);
-    }
-    assert.notEqual(machine, "");
-    const reference = { jsHashMs: 10, protobufMs: 20, loopbackMs: 40 };
-    assert.equal(probeSlowdown({ jsHashMs: 10, protobufMs: 20, loopbackMs: 40 }, reference), 1);
-    // 2 × 1 × 4 → the cube root of 8.
-    const slowdown = probeSlowdown({ jsHashMs: 20, protobufMs: 20, loopbackMs: 160 }, reference);
-    assert.ok(slowdown !== undefined && Math.abs(slowdown - 2) < 1e-9, `got ${slowdown}`);
-    assert.equal(
-      probeSlowdown({ jsHashMs: 1, protobufMs: 1, loopbackMs: 1 }, { ...reference, loopbackMs: 0 }),
-      undefined,
-    );
   });
 });
