@@ -19,12 +19,20 @@ export interface BenchOptions {
   readonly messagesPerStream: number;
   /** (f): most samples per cell (each is a new connection). */
   readonly maxConnectSamples: number;
+  /**
+   * `--cold`: (a)–(d) are measured a second time per system and round, each
+   * in a fresh client process from its very first call, with no warm-up, for
+   * the same window as the steady figure (see `COLD_WORKLOAD_IDS`). On by
+   * default in `--quick` runs only; `--no-cold` turns it off.
+   */
+  readonly cold: boolean;
   /** `--baseline=<git ref>`: p2prpc at that commit runs too, as `p2prpc-tcp-baseline`. */
   readonly baseline: string | undefined;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only=<system,…>] [--workloads=<a,b,…>]
                         [--rounds=N] [--duration=<ms>] [--warmup=<ms>]
+                        [--cold | --no-cold]  (also (a)-(d) in a fresh client process, no warm-up)
                         [--baseline=<git ref>]  (also runs p2prpc TCP at that commit)
 systems:   ${SYSTEM_IDS.join(", ")}
 workloads: ${WORKLOAD_IDS.join(", ")}`;
@@ -65,6 +73,9 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     streams: quick ? 100 : 1000,
     messagesPerStream: quick ? 20 : 100,
     maxConnectSamples: quick ? 20 : 300,
+    // Quick runs include the cold cells (about 25 s more) so that CI's smoke
+    // run exercises them; a full run would take about 40% longer with them.
+    cold: quick,
     baseline: undefined,
   };
   for (const arg of argv) {
@@ -83,6 +94,13 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
         break;
       case "--duration":
         options = { ...options, durationMs: parseNumber(value, "--duration", 10) };
+        break;
+      case "--cold":
+      case "--no-cold":
+        if (value !== "") {
+          throw new Error(`${name} takes no value`);
+        }
+        options = { ...options, cold: name === "--cold" };
         break;
       case "--baseline":
         if (value === "") {

@@ -21,6 +21,11 @@ export interface CellConfig {
   readonly streams: number;
   readonly messagesPerStream: number;
   readonly maxConnectSamples: number;
+  /**
+   * A cold cell: the client process is fresh, `warmupMs` is 0, and the
+   * workload also reports `firstMs`, the time to its first answer.
+   */
+  readonly cold: boolean;
 }
 
 /** Metrics of one cell (one system, one workload, one round). */

@@ -11,15 +11,14 @@ import type { TlsMaterial } from "./ipc-messages.ts";
 import { extractBaseline } from "./orchestrator/extract-baseline.ts";
 import { runRounds } from "./orchestrator/run-rounds.ts";
 import { createSelfSignedCert } from "./orchestrator/self-signed-cert.ts";
-import {
-  describeEnvironment,
-  environmentLine,
-  measureMachineBusy,
-} from "./report/describe-environment.ts";
-import { renderMarkdownReport } from "./report/markdown-report.ts";
+import { describeEnvironment, environmentLine } from "./report/describe-environment.ts";
+import { checkMachine } from "./report/machine-check.ts";
+import { type ColdResults, renderMarkdownReport } from "./report/markdown-report.ts";
+import { machineCheckLine } from "./report/render-machine.ts";
 import { ResultTable } from "./report/summarize-cells.ts";
+import { summarizeMachine } from "./report/summarize-machine.ts";
 import { renderSvgChart } from "./report/svg-chart.ts";
-import { CONTEXT_SPECS, evaluateTargets } from "./report/targets.ts";
+import { CONTEXT_SPECS, combineTargets, evaluateTargets } from "./report/targets.ts";
 import { DEFAULT_SYSTEM_IDS, SYSTEMS } from "./system-catalog.ts";
 import { WORKLOAD_IDS } from "./workload-catalog.ts";
 
@@ -35,7 +34,7 @@ try {
 }
 
 // Whatever happens, the run ends: children are killed on exit (child-channel.ts).
-const watchdogMs = options.quick ? 180_000 : 40 * 60_000;
+const watchdogMs = options.quick ? 240_000 : 40 * 60_000;
 const watchdog = setTimeout(() => {
   console.error(`bench: gave up after ${watchdogMs / 60_000} min; killing the child processes`);
   process.exit(1);
@@ -65,7 +64,10 @@ const baselineLine =
     : ` Baseline ("p2prpc TCP, baseline"): ${baseline.ref} = ${baseline.commit.slice(0, 7)}.`;
 
 const started = performance.now();
-const busyAtStart = await measureMachineBusy();
+// Before any benchmark process starts: the idle machine, then the CPU probe.
+const machineAtStart = await checkMachine();
+const busyAtStart = machineAtStart.idle.busyPercent;
+console.log(machineCheckLine("start", machineAtStart));
 if (busyAtStart > 20) {
   console.log(
     `note: the machine was ${busyAtStart.toFixed(0)}% busy before starting: something else is using the CPU, expect noisy numbers`,
@@ -81,7 +83,7 @@ const complete =
   options.workloads.length === WORKLOAD_IDS.length;
 console.log(
   `p2prpc bench (${options.quick ? "quick" : "full"}): ${options.systems.length} systems × workloads ${options.workloads.join(",")}, ` +
-    `${options.rounds} round(s), ${options.durationMs} ms per cell\n${environmentLine(environment)}${baselineLine}\n`,
+    `${options.rounds} round(s), ${options.durationMs} ms per cell${options.cold ? ", steady and cold" : ""}\n${environmentLine(environment)}${baselineLine}\n`,
 );
 
 let tls: TlsMaterial | undefined;
@@ -89,10 +91,23 @@ if (options.systems.some((system) => SYSTEMS[system].tls)) {
   tls = await createSelfSignedCert();
 }
 const records = await runRounds(options, tls, (line) => console.log(line));
+// Every benchmark process has ended: the same check again.
+const machineAtEnd = await checkMachine();
+console.log(machineCheckLine("end", machineAtEnd));
+const machine = summarizeMachine(machineAtStart, machineAtEnd, records);
 
-const table = new ResultTable(records);
+const table = new ResultTable(records.filter((record) => record.mode === "steady"));
 const targets = evaluateTargets(table);
 const context = evaluateTargets(table, CONTEXT_SPECS);
+let cold: ColdResults | undefined;
+if (options.cold) {
+  const coldTable = new ResultTable(records.filter((record) => record.mode === "cold"));
+  cold = {
+    table: coldTable,
+    targets: evaluateTargets(coldTable),
+    context: evaluateTargets(coldTable, CONTEXT_SPECS),
+  };
+}
 const title = `p2prpc benchmark, ${date}${options.quick ? " (quick)" : complete ? "" : " (partial)"}`;
 const markdown = renderMarkdownReport({
   title,
@@ -102,6 +117,8 @@ const markdown = renderMarkdownReport({
   context,
   environment: `${environmentLine(environment)}${baselineLine}`,
   records,
+  machine,
+  cold,
 });
 const svg = renderSvgChart(table, options.systems, options.workloads, title);
 console.log(`\n${markdown}`);
@@ -127,12 +144,28 @@ const json = {
     ...(process.argv.length > 2 ? ["--", ...process.argv.slice(2)] : []),
   ].join(" "),
   machineBusyAtStartPercent: busyAtStart,
+  machine,
   environment,
   options,
   systems: options.systems.map((system) => SYSTEMS[system]),
   medians: table,
   targets,
   context,
+  cold:
+    cold === undefined
+      ? undefined
+      : {
+          medians: cold.table,
+          targets: cold.targets,
+          context: cold.context,
+          // Per target: true where it passes steady and cold (see combineTargets).
+          holds: Object.fromEntries(
+            combineTargets(targets, cold.targets).map(({ steady, holds }) => [
+              steady.id,
+              holds ?? null,
+            ]),
+          ),
+        },
   cells: records,
   seconds: (performance.now() - started) / 1000,
 };
@@ -140,6 +173,7 @@ await writeFile(join(outDir, `${base}.json`), `${JSON.stringify(json, null, 2)}\
 await writeFile(join(outDir, `${base}.md`), markdown);
 await writeFile(join(outDir, `${base}.svg`), svg);
 const failures = records.filter((record) => record.error !== undefined).length;
+console.log(machine.verdict.line);
 console.log(
   `wrote ${join(outDir, base)}.{json,md,svg} in ${json.seconds.toFixed(1)} s` +
     (failures > 0 ? `; ${failures} cell(s) failed` : ""),

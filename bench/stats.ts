@@ -31,6 +31,11 @@ export class LatencyRecorder {
     return this.#count;
   }
 
+  /** The first sample added (NaN when none). */
+  get first(): number {
+    return this.#count === 0 ? Number.NaN : (this.#samples[0] as number);
+  }
+
   add(milliseconds: number): void {
     if (this.#count === this.#samples.length) {
       if (this.#count >= SAMPLE_LIMIT) {

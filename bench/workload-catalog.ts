@@ -3,6 +3,15 @@ export const WORKLOAD_IDS = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] a
 
 export type WorkloadId = (typeof WORKLOAD_IDS)[number];
 
+/**
+ * The workloads `--cold` measures a second time in a fresh client process:
+ * unary one and 64 in flight, ping-pong and the small server stream, whose
+ * figures depend on the client's JIT warm-up. (e) and (i) move bulk through
+ * native code mostly, (f) is a new peer each sample already, (g) and (h)
+ * measure memory, and (j) compares two phases of one process.
+ */
+export const COLD_WORKLOAD_IDS: readonly WorkloadId[] = ["a", "b", "c", "d"];
+
 export interface WorkloadInfo {
   readonly id: WorkloadId;
   /** Short name for tables and the chart. */

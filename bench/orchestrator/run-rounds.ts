@@ -1,10 +1,10 @@
 import type { BenchOptions } from "../bench-options.ts";
 import type { CellConfig, Metrics, TlsMaterial } from "../ipc-messages.ts";
 import { formatNumber } from "../report/format-number.ts";
-import { DISTURBED_CPU_PERCENT } from "../report/markdown-report.ts";
+import { DISTURBED_CPU_PERCENT } from "../report/machine-verdict.ts";
 import type { CellRecord } from "../report/summarize-cells.ts";
 import { SYSTEMS } from "../system-catalog.ts";
-import type { WorkloadId } from "../workload-catalog.ts";
+import { COLD_WORKLOAD_IDS, type WorkloadId } from "../workload-catalog.ts";
 import { SystemSession } from "./system-session.ts";
 
 /**
@@ -27,6 +27,7 @@ function cellConfig(options: BenchOptions, workload: WorkloadId): CellConfig {
     streams: options.streams,
     messagesPerStream: options.messagesPerStream,
     maxConnectSamples: options.maxConnectSamples,
+    cold: false,
   };
 }
 
@@ -70,57 +71,119 @@ function describeMetrics(workload: WorkloadId, metrics: Metrics): string {
   }
 }
 
+/** A cell's place in the run: its record without an outcome. */
+type CellKey = Omit<CellRecord, "metrics" | "error">;
+
+/** Where cells' outcomes go: the run's records and its console lines. */
+interface RunLog {
+  readonly records: CellRecord[];
+  readonly log: (line: string) => void;
+}
+
+function prefix(key: CellKey, rounds: number): string {
+  const mode = key.mode === "cold" ? " cold" : "";
+  return `[round ${key.round}/${rounds}] ${key.system.padEnd(17)} (${key.workload})${mode}`;
+}
+
+function recordError(run: RunLog, key: CellKey, rounds: number, message: string): void {
+  run.records.push({ ...key, error: message });
+  run.log(`${prefix(key, rounds)} ERROR ${message}`);
+}
+
+/** Runs one cell in `session` and records it, with a line of progress. */
+async function runCell(
+  run: RunLog,
+  key: CellKey,
+  options: BenchOptions,
+  session: SystemSession,
+): Promise<void> {
+  const cell: CellConfig =
+    key.mode === "cold"
+      ? { ...cellConfig(options, key.workload), warmupMs: 0, cold: true }
+      : cellConfig(options, key.workload);
+  const outcome = await session.run(cell, cellTimeoutMs(options, key.workload));
+  if ("error" in outcome) {
+    recordError(run, key, options.rounds, outcome.error);
+    return;
+  }
+  const { metrics } = outcome;
+  run.records.push({ ...key, metrics });
+  const other = metrics.otherCpu ?? 0;
+  const disturbed =
+    other >= DISTURBED_CPU_PERCENT ? ` [other processes used ${formatNumber(other)}% CPU]` : "";
+  const first =
+    metrics.firstMs === undefined ? "" : `, first answer ${formatNumber(metrics.firstMs)} ms`;
+  run.log(
+    `${prefix(key, options.rounds)} ${describeMetrics(key.workload, metrics)}${first}${disturbed}`,
+  );
+}
+
+/** The session `start` gives, or undefined with the reason recorded as the cell's error. */
+async function openSession(
+  run: RunLog,
+  key: CellKey,
+  rounds: number,
+  start: () => Promise<SystemSession>,
+): Promise<SystemSession | undefined> {
+  try {
+    return await start();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    recordError(run, key, rounds, `could not start: ${message}`);
+    return undefined;
+  }
+}
+
 /**
  * Runs every round: within a round each selected system in turn (A B C … A B
  * C …), each in fresh server and client processes running its workloads.
+ * With `--cold`, each system's turn ends with its cold cells: for each of
+ * (a)–(d) a new client process, against the server that has just served
+ * the steady cells, measured from its first call with no warm-up.
  */
 export async function runRounds(
   options: BenchOptions,
   tls: TlsMaterial | undefined,
   log: (line: string) => void,
 ): Promise<CellRecord[]> {
-  const records: CellRecord[] = [];
+  const run: RunLog = { records: [], log };
   for (let round = 1; round <= options.rounds; round++) {
     for (const system of options.systems) {
-      const workloads = RUN_ORDER.filter(
-        (workload) =>
-          options.workloads.includes(workload) && SYSTEMS[system].workloads.includes(workload),
-      );
+      const selected = (workload: WorkloadId): boolean =>
+        options.workloads.includes(workload) && SYSTEMS[system].workloads.includes(workload);
       let session: SystemSession | undefined;
-      for (const workload of workloads) {
-        const prefix = `[round ${round}/${options.rounds}] ${system.padEnd(17)} (${workload})`;
+      for (const workload of RUN_ORDER.filter(selected)) {
+        const key: CellKey = { mode: "steady", round, system, workload };
         if (session === undefined || !session.alive) {
-          try {
-            session = await SystemSession.start(system, tls);
-          } catch (error) {
-            const message = `could not start: ${error instanceof Error ? error.message : String(error)}`;
-            records.push({ round, system, workload, error: message });
-            log(`${prefix} ERROR ${message}`);
+          session = await openSession(run, key, options.rounds, () =>
+            SystemSession.start(system, tls),
+          );
+          if (session === undefined) {
             continue;
           }
         }
-        const outcome = await session.run(
-          cellConfig(options, workload),
-          cellTimeoutMs(options, workload),
-        );
-        if ("metrics" in outcome) {
-          records.push({ round, system, workload, metrics: outcome.metrics });
-          const other = outcome.metrics.otherCpu ?? 0;
-          const disturbed =
-            other >= DISTURBED_CPU_PERCENT
-              ? ` [other processes used ${formatNumber(other)}% CPU]`
-              : "";
-          log(`${prefix} ${describeMetrics(workload, outcome.metrics)}${disturbed}`);
-        } else {
-          records.push({ round, system, workload, error: outcome.error });
-          log(`${prefix} ERROR ${outcome.error}`);
-        }
+        await runCell(run, key, options, session);
         if (ENDS_PROCESSES.has(workload)) {
           await session.stop();
+        }
+      }
+      for (const workload of options.cold ? COLD_WORKLOAD_IDS.filter(selected) : []) {
+        const key: CellKey = { mode: "cold", round, system, workload };
+        const warm = session?.alive === true ? session : undefined;
+        session = await openSession(run, key, options.rounds, async () => {
+          if (warm === undefined) {
+            // No server left from the steady cells: both processes are new.
+            return SystemSession.start(system, tls);
+          }
+          await warm.freshClient();
+          return warm;
+        });
+        if (session !== undefined) {
+          await runCell(run, key, options, session);
         }
       }
       await session?.stop();
     }
   }
-  return records;
+  return run.records;
 }

@@ -19,25 +19,43 @@ export type CellOutcome = { readonly metrics: Metrics } | { readonly error: stri
 /**
  * One system's server and client processes. A cell that fails or times out
  * ends the session (both processes are killed); the caller starts a new one
- * for the next cell.
+ * for the next cell. `freshClient` replaces the client process alone, for
+ * cold cells against a server that has already served.
  */
 export class SystemSession {
+  readonly #system: SystemId;
+  readonly #tls: TlsMaterial | undefined;
   readonly #server: ChildChannel;
-  readonly #client: ChildChannel;
+  readonly #info: ServerInfo;
+  #client: ChildChannel;
   #alive = true;
 
-  private constructor(server: ChildChannel, client: ChildChannel) {
+  private constructor(
+    system: SystemId,
+    tls: TlsMaterial | undefined,
+    server: ChildChannel,
+    info: ServerInfo,
+    client: ChildChannel,
+  ) {
+    this.#system = system;
+    this.#tls = tls;
     this.#server = server;
+    this.#info = info;
     this.#client = client;
-    // Relay the client's questions to the server and the answers back.
-    client.onMessage((message) => {
-      if (message.type === "request") {
-        server.send(message);
-      }
-    });
+    this.#relay(client);
+    // Answers go to whichever client process is the session's now.
     server.onMessage((message) => {
       if (message.type === "reply") {
-        client.send(message);
+        this.#client.send(message);
+      }
+    });
+  }
+
+  /** Relays `client`'s questions to the server. */
+  #relay(client: ChildChannel): void {
+    client.onMessage((message) => {
+      if (message.type === "request") {
+        this.#server.send(message);
       }
     });
   }
@@ -49,16 +67,42 @@ export class SystemSession {
   static async start(system: SystemId, tls: TlsMaterial | undefined): Promise<SystemSession> {
     const server = spawnServer(system, tls);
     const client = new ChildChannel(CLIENT_ENTRY, `${system} client`, ROOT);
-    const session = new SystemSession(server, client);
+    let info: ServerInfo;
     try {
       // The client loads the system's modules while the server starts.
       client.send({ type: "load", system });
-      const info = await serverReady(server);
-      client.send({ type: "init", system, tls, server: info });
-      await client.waitFor(readyOrFailed<true>, START_TIMEOUT_MS, "ready");
+      info = await serverReady(server);
+    } catch (error) {
+      await Promise.all([client.stop(), server.stop()]);
+      throw error;
+    }
+    const session = new SystemSession(system, tls, server, info, client);
+    try {
+      await clientReady(client, system, tls, info);
       return session;
     } catch (error) {
       await session.stop();
+      throw error;
+    }
+  }
+
+  /**
+   * Stops the client process and starts a new one against the same server:
+   * the next cell runs in a process that has run nothing (cold). On failure
+   * the session has ended.
+   */
+  async freshClient(): Promise<void> {
+    if (!this.#alive) {
+      throw new Error("session already ended");
+    }
+    await this.#client.stop();
+    const client = new ChildChannel(CLIENT_ENTRY, `${this.#system} client`, ROOT);
+    this.#client = client;
+    this.#relay(client);
+    try {
+      await clientReady(client, this.#system, this.#tls, this.#info);
+    } catch (error) {
+      await this.stop();
       throw error;
     }
   }
@@ -124,6 +168,17 @@ function spawnServer(system: SystemId, tls: TlsMaterial | undefined): ChildChann
   const server = new ChildChannel(SERVER_ENTRY, `${system} server`, ROOT);
   server.send({ type: "init", system, tls, server: undefined });
   return server;
+}
+
+/** Has `client` load `system` and connect its client to `info`; resolves once it is ready. */
+async function clientReady(
+  client: ChildChannel,
+  system: SystemId,
+  tls: TlsMaterial | undefined,
+  info: ServerInfo,
+): Promise<void> {
+  client.send({ type: "init", system, tls, server: info });
+  await client.waitFor(readyOrFailed<true>, START_TIMEOUT_MS, "ready");
 }
 
 /** The server's info once it serves; rejects when it fails or takes too long. */

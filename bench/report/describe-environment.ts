@@ -45,23 +45,3 @@ export function environmentLine(environment: Environment): string {
     `${environment.memoryGiB} GiB; commit ${environment.commit}.`
   );
 }
-
-function cpuTimes(): { busy: number; total: number } {
-  let busy = 0;
-  let total = 0;
-  for (const cpu of os.cpus()) {
-    const { user, nice, sys, idle, irq } = cpu.times;
-    busy += user + nice + sys + irq;
-    total += user + nice + sys + idle + irq;
-  }
-  return { busy, total };
-}
-
-/** How busy the whole machine is right now, % of all cores, sampled over `ms`. */
-export async function measureMachineBusy(ms = 500): Promise<number> {
-  const start = cpuTimes();
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  const end = cpuTimes();
-  const total = end.total - start.total;
-  return total > 0 ? (100 * (end.busy - start.busy)) / total : 0;
-}

@@ -2,11 +2,12 @@ import type { BenchOptions } from "../bench-options.ts";
 import { SYSTEMS, type SystemId } from "../system-catalog.ts";
 import { WORKLOADS, type WorkloadId } from "../workload-catalog.ts";
 import { formatNumber, formatRatio } from "./format-number.ts";
+import { DISTURBED_CPU_PERCENT } from "./machine-verdict.ts";
+import { renderCold } from "./render-cold.ts";
+import { renderMachine } from "./render-machine.ts";
 import type { CellRecord, ResultTable } from "./summarize-cells.ts";
-import type { TargetResult } from "./targets.ts";
-
-/** CPU of other processes (% of one core) during a window worth flagging. */
-export const DISTURBED_CPU_PERCENT = 15;
+import type { MachineReport } from "./summarize-machine.ts";
+import { combineTargets, type HeldTarget, type TargetResult } from "./targets.ts";
 
 type Column = {
   readonly title: string;
@@ -116,20 +117,58 @@ function disturbanceNote(records: readonly CellRecord[]): string {
   );
 }
 
+function measuredText(target: TargetResult): string {
+  if (target.ratio === undefined) {
+    return "not measured";
+  }
+  return target.overhead
+    ? `${target.ratio >= 0 ? "+" : ""}${(target.ratio * 100).toFixed(1)}%`
+    : formatRatio(target.ratio);
+}
+
+function resultText(pass: boolean | undefined): string {
+  return pass === undefined ? "–" : pass ? "PASS" : "MISS";
+}
+
 /** The targets as a table, with PASS/MISS. */
 export function renderTargets(targets: readonly TargetResult[]): string {
   const lines = ["| target | measured | goal | result |", "|---|--:|--:|:-:|"];
   for (const target of targets) {
-    const measured =
-      target.ratio === undefined
-        ? "not measured"
-        : target.overhead
-          ? `${target.ratio >= 0 ? "+" : ""}${(target.ratio * 100).toFixed(1)}%`
-          : formatRatio(target.ratio);
-    const result = target.pass === undefined ? "–" : target.pass ? "PASS" : "MISS";
-    lines.push(`| ${target.description} | ${measured} | ${target.goal} | ${result} |`);
+    lines.push(
+      `| ${target.description} | ${measuredText(target)} | ${target.goal} | ${resultText(target.pass)} |`,
+    );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The targets on the steady and the cold cells side by side; "holds" is
+ * PASS only when both pass (steady alone where the workload has no cold
+ * cells, marked "steady only").
+ */
+export function renderHeldTargets(targets: readonly HeldTarget[]): string {
+  const lines = [
+    "| target | steady | cold | goal | steady | cold | holds |",
+    "|---|--:|--:|--:|:-:|:-:|:-:|",
+  ];
+  for (const { steady, cold, holds } of targets) {
+    const held =
+      cold === undefined && holds !== undefined
+        ? `${resultText(holds)} (steady only)`
+        : resultText(holds);
+    lines.push(
+      `| ${steady.description} | ${measuredText(steady)} | ${cold === undefined ? "n/a" : measuredText(cold)} | ${steady.goal} | ` +
+        `${resultText(steady.pass)} | ${cold === undefined ? "n/a" : resultText(cold.pass)} | ${held} |`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** The cold cells' medians and their targets (the same specs as the steady ones). */
+export interface ColdResults {
+  readonly table: ResultTable;
+  readonly targets: readonly TargetResult[];
+  readonly context: readonly TargetResult[];
 }
 
 export interface ReportInput {
@@ -139,7 +178,12 @@ export interface ReportInput {
   readonly targets: readonly TargetResult[];
   readonly context: readonly TargetResult[];
   readonly environment: string;
+  /** Every cell, steady and cold. */
   readonly records: readonly CellRecord[];
+  /** The machine's load and speed at both ends of the run, and the verdict. */
+  readonly machine: MachineReport;
+  /** With `--cold`: the cold cells' medians and targets. */
+  readonly cold: ColdResults | undefined;
 }
 
 /** The whole report: tables of medians, CPU, targets, errors. */
@@ -149,6 +193,8 @@ export function renderMarkdownReport(input: ReportInput): string {
   const sections = [
     `# ${input.title}\n`,
     `${input.environment}\n`,
+    "## Machine\n",
+    renderMachine(input.machine),
     `Medians over ${rounds} (systems interleaved within each round); ${options.durationMs} ms measured after ${options.warmupMs} ms of warm-up per cell. ` +
       `(g) holds ${options.peers} peers, (h) ${options.streams} streams × ${options.messagesPerStream} messages. ` +
       "n/a: not meaningful for that system; (k/n): only k of n rounds succeeded.\n",
@@ -159,14 +205,35 @@ export function renderMarkdownReport(input: ReportInput): string {
     "## CPU, % of one core over the measured window (client / server)\n",
     renderTable(table, options.systems, options.workloads, CPU),
     disturbanceNote(input.records),
-    "## Targets (same run)\n",
-    renderTargets([...input.targets, ...input.context]),
   ];
-  const errors = options.systems.flatMap((system) =>
-    options.workloads.flatMap((workload) =>
-      (table.get(system, workload)?.errors ?? []).map(
-        (error) =>
-          `- ${SYSTEMS[system].label}, (${workload}) ${WORKLOADS[workload].name}, ${error}`,
+  const { cold } = input;
+  if (cold === undefined) {
+    sections.push("## Targets (same run)\n", renderTargets([...input.targets, ...input.context]));
+  } else {
+    sections.push(
+      "## Cold client process\n",
+      "Each cold cell ran in a fresh client process against the server that had just served the steady cells, " +
+        `measured from its very first call for the same ${options.durationMs} ms window, with no warm-up ` +
+        "(the connection included where the system makes it on first use; the first answer shows it).\n",
+      renderCold(table, cold.table, options.systems, options.workloads),
+      "## Targets (same run), steady and cold\n",
+      "Quote a ratio only where it holds: PASS both steady and cold.\n",
+      renderHeldTargets(
+        combineTargets([...input.targets, ...input.context], [...cold.targets, ...cold.context]),
+      ),
+    );
+  }
+  const tables = [
+    { table, mode: "" },
+    ...(cold === undefined ? [] : [{ table: cold.table, mode: " cold" }]),
+  ];
+  const errors = tables.flatMap(({ table: results, mode }) =>
+    options.systems.flatMap((system) =>
+      options.workloads.flatMap((workload) =>
+        (results.get(system, workload)?.errors ?? []).map(
+          (error) =>
+            `- ${SYSTEMS[system].label}, (${workload})${mode} ${WORKLOADS[workload].name}, ${error}`,
+        ),
       ),
     ),
   );

@@ -3,8 +3,13 @@ import { median } from "../stats.ts";
 import type { SystemId } from "../system-catalog.ts";
 import type { WorkloadId } from "../workload-catalog.ts";
 
-/** One measurement: a system, a workload, a round. */
+/**
+ * One measurement: a system, a workload, a round, steady (after warm-up in a
+ * client process that has run other cells) or cold (a fresh client process,
+ * from its first call).
+ */
 export interface CellRecord {
+  readonly mode: "steady" | "cold";
   readonly round: number;
   readonly system: SystemId;
   readonly workload: WorkloadId;

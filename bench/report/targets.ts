@@ -1,5 +1,5 @@
 import type { SystemId } from "../system-catalog.ts";
-import type { WorkloadId } from "../workload-catalog.ts";
+import { COLD_WORKLOAD_IDS, type WorkloadId } from "../workload-catalog.ts";
 import type { ResultTable } from "./summarize-cells.ts";
 
 /** One target of the benchmark issue, evaluated on a run. */
@@ -7,6 +7,8 @@ export interface TargetResult {
   readonly id: string;
   /** What is compared, in words. */
   readonly description: string;
+  /** The workload both sides of the ratio come from. */
+  readonly workload: WorkloadId;
   /** The measured ratio (undefined when a side was not measured). */
   readonly ratio: number | undefined;
   /** "≥ 2" or "≤ 1". */
@@ -184,10 +186,44 @@ export function evaluateTargets(table: ResultTable, specs = TARGET_SPECS): Targe
     return {
       id: spec.id,
       description: spec.description,
+      workload: spec.workload,
       ratio,
       goal,
       pass,
       overhead: spec.overhead === true,
     };
+  });
+}
+
+/** One target evaluated on the steady cells and on the cold ones. */
+export interface HeldTarget {
+  readonly steady: TargetResult;
+  /** Undefined when the target's workload has no cold cells (not in `COLD_WORKLOAD_IDS`). */
+  readonly cold: TargetResult | undefined;
+  /**
+   * Whether the ratio may be quoted: it passes steady and cold (steady alone
+   * where the workload has no cold cells). False when either misses;
+   * undefined when a needed side was not measured or the line has no goal.
+   */
+  readonly holds: boolean | undefined;
+}
+
+/** Pairs each steady target with its cold evaluation (same order, same specs). */
+export function combineTargets(
+  steady: readonly TargetResult[],
+  cold: readonly TargetResult[],
+): HeldTarget[] {
+  return steady.map((target) => {
+    const applicable = COLD_WORKLOAD_IDS.includes(target.workload);
+    const coldTarget = applicable
+      ? cold.find((candidate) => candidate.id === target.id)
+      : undefined;
+    let holds: boolean | undefined;
+    if (target.pass === false || coldTarget?.pass === false) {
+      holds = false;
+    } else if (target.pass === true && (!applicable || coldTarget?.pass === true)) {
+      holds = true;
+    }
+    return { steady: target, cold: coldTarget, holds };
   });
 }

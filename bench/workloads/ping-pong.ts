@@ -27,7 +27,9 @@ async function roundTrips(
 export async function runPingPong(context: WorkloadContext, cell: CellConfig): Promise<Metrics> {
   const client = await context.shared();
   const call = await client.openPingPong();
-  await roundTrips(call, cell.warmupMs, undefined);
+  if (cell.warmupMs > 0) {
+    await roundTrips(call, cell.warmupMs, undefined);
+  }
   const recorder = new LatencyRecorder();
   const measured = await measureCpu(context, () => roundTrips(call, cell.durationMs, recorder));
   await call.close();
@@ -38,5 +40,6 @@ export async function runPingPong(context: WorkloadContext, cell: CellConfig): P
     serverCpu: measured.serverCpu,
     otherCpu: measured.otherCpu,
     roundTrips: measured.value,
+    ...(cell.cold ? { firstMs: recorder.first } : {}),
   };
 }

@@ -10,6 +10,8 @@ interface Received {
   readonly bytes: number;
   /** From the first message to the last, in milliseconds. */
   readonly spanMs: number;
+  /** From the call's start to its first message, in milliseconds. */
+  readonly firstMs: number;
 }
 
 /** One server-streaming call that the server ends after `durationMs`. */
@@ -18,6 +20,7 @@ async function receive(
   payloadSize: number,
   durationMs: number,
 ): Promise<Received> {
+  const started = performance.now();
   let first = 0;
   let last = 0;
   let messages = 0;
@@ -38,7 +41,7 @@ async function receive(
     throw new Error(`the server stream delivered ${messages} message(s)`);
   }
   // Rates count what arrived after the first message, over first → last.
-  return { messages: messages - 1, bytes, spanMs: last - first };
+  return { messages: messages - 1, bytes, spanMs: last - first, firstMs: first - started };
 }
 
 /**
@@ -57,7 +60,7 @@ export async function runServerStream(
     await receive(client, payloadSize, cell.warmupMs);
   }
   const measured = await measureCpu(context, () => receive(client, payloadSize, cell.durationMs));
-  const { messages, bytes, spanMs } = measured.value;
+  const { messages, bytes, spanMs, firstMs } = measured.value;
   const seconds = spanMs / 1000;
   return {
     msgPerSec: messages / seconds,
@@ -66,5 +69,6 @@ export async function runServerStream(
     serverCpu: measured.serverCpu,
     otherCpu: measured.otherCpu,
     messages,
+    ...(cell.cold ? { firstMs } : {}),
   };
 }

@@ -17,4 +17,28 @@ describe("npm run bench's options", () => {
     assert.equal(options.baseline, "main~1");
     assert.deepEqual(options.systems, ["p2prpc-tcp", "p2prpc-tcp-baseline", "grpc-js"]);
   });
+
+  it("measures cold client processes in quick runs, and in full runs only when asked", () => {
+    assert.equal(parseBenchOptions([]).cold, false);
+    assert.equal(parseBenchOptions(["--quick"]).cold, true);
+    assert.equal(parseBenchOptions(["--cold"]).cold, true);
+    assert.equal(parseBenchOptions(["--quick", "--no-cold"]).cold, false);
+    // The last of --cold and --no-cold wins.
+    assert.equal(parseBenchOptions(["--cold", "--no-cold"]).cold, false);
+    assert.equal(parseBenchOptions(["--no-cold", "--cold"]).cold, true);
+    assert.throws(() => parseBenchOptions(["--cold=yes"]), /--cold takes no value/);
+  });
+
+  it("keeps the other options as they were beside --cold", () => {
+    const options = parseBenchOptions([
+      "--only=p2prpc-tcp,grpc-js",
+      "--workloads=b,a",
+      "--rounds=1",
+      "--cold",
+    ]);
+    assert.deepEqual(options.systems, ["p2prpc-tcp", "grpc-js"]);
+    assert.deepEqual(options.workloads, ["a", "b"]);
+    assert.equal(options.rounds, 1);
+    assert.equal(options.warmupMs, 500);
+  });
 });
