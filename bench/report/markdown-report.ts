@@ -5,6 +5,7 @@ import { formatNumber, formatRatio } from "./format-number.ts";
 import { DISTURBED_CPU_PERCENT } from "./machine-verdict.ts";
 import { renderCold } from "./render-cold.ts";
 import { renderMachine } from "./render-machine.ts";
+import { renderSystemTable } from "./render-system-table.ts";
 import type { CellRecord, ResultTable } from "./summarize-cells.ts";
 import type { MachineReport } from "./summarize-machine.ts";
 import { combineTargets, type HeldTarget, type TargetResult } from "./targets.ts";
@@ -71,34 +72,9 @@ function renderTable(
   workloads: readonly WorkloadId[],
   columns: readonly Column[],
 ): string {
-  const shown = columns.filter((column) => workloads.includes(column.workload));
-  if (shown.length === 0) {
-    return "";
-  }
-  const lines = [
-    `| system | ${shown.map((column) => column.title).join(" | ")} |`,
-    `|---|${shown.map(() => "--:").join("|")}|`,
-  ];
-  for (const system of systems) {
-    const cells = shown.map((column) => {
-      if (!SYSTEMS[system].workloads.includes(column.workload)) {
-        return "n/a";
-      }
-      const summary = table.get(system, column.workload);
-      if (summary === undefined) {
-        return "–";
-      }
-      if (summary.okRounds === 0) {
-        return "error";
-      }
-      const text = column.cell((name) => table.metric(system, column.workload, name));
-      return summary.okRounds < summary.rounds
-        ? `${text} (${summary.okRounds}/${summary.rounds})`
-        : text;
-    });
-    lines.push(`| ${SYSTEMS[system].label} | ${cells.join(" | ")} |`);
-  }
-  return `${lines.join("\n")}\n`;
+  return renderSystemTable(table, systems, workloads, columns, (column, system) =>
+    column.cell((name) => table.metric(system, column.workload, name)),
+  );
 }
 
 /** How much CPU other processes took during the measured windows. */

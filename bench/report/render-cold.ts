@@ -1,6 +1,7 @@
-import { SYSTEMS, type SystemId } from "../system-catalog.ts";
+import type { SystemId } from "../system-catalog.ts";
 import { COLD_WORKLOAD_IDS, WORKLOADS, type WorkloadId } from "../workload-catalog.ts";
 import { formatNumber, formatRatio } from "./format-number.ts";
+import { renderSystemTable } from "./render-system-table.ts";
 import type { ResultTable } from "./summarize-cells.ts";
 
 type Metric = (name: string) => number | undefined;
@@ -62,35 +63,16 @@ export function renderCold(
   systems: readonly SystemId[],
   workloads: readonly WorkloadId[],
 ): string {
-  const shown = COLUMNS.filter((column) => workloads.includes(column.workload));
-  if (shown.length === 0) {
-    return "";
-  }
-  const lines = [
-    `| system | ${shown.map((column) => column.title).join(" | ")} |`,
-    `|---|${shown.map(() => "--:").join("|")}|`,
-  ];
-  for (const system of systems) {
-    const cells = shown.map((column) => {
-      if (!SYSTEMS[system].workloads.includes(column.workload)) {
-        return "n/a";
-      }
-      const summary = cold.get(system, column.workload);
-      if (summary === undefined) {
-        return "–";
-      }
-      if (summary.okRounds === 0) {
-        return "error";
-      }
-      const text = column.cell(
+  return renderSystemTable(
+    cold,
+    systems,
+    workloads,
+    COLUMNS,
+    (column, system) =>
+      column.cell(
         (name) => steady.metric(system, column.workload, name),
         (name) => cold.metric(system, column.workload, name),
-      );
-      return summary.okRounds < summary.rounds
-        ? `${text} (${summary.okRounds}/${summary.rounds} cold)`
-        : text;
-    });
-    lines.push(`| ${SYSTEMS[system].label} | ${cells.join(" | ")} |`);
-  }
-  return `${lines.join("\n")}\n`;
+      ),
+    " cold",
+  );
 }
