@@ -84,6 +84,18 @@ export class StreamOpener {
         );
       }
       const connectError = toConnectError(error, Code.Unavailable);
+      if (connectError.code === Code.DeadlineExceeded) {
+        // A timeout that is not this call's (its signal did not abort): the
+        // connection monitor aborting a dead connection, libp2p's own dial or
+        // negotiation limits. The peer is out of reach; the call never left.
+        throw new ConnectError(
+          `the connection failed while opening a stream: ${connectError.rawMessage}`,
+          Code.Unavailable,
+          undefined,
+          undefined,
+          error,
+        );
+      }
       if (connectError.code === Code.Unimplemented) {
         throw new ConnectError(
           `peer does not serve ${protocol}`,

@@ -121,6 +121,24 @@ describe("StreamOpener", () => {
     });
   }, 5000);
 
+  it("a libp2p timeout that is not the call's (a dead connection aborted by the monitor) is Unavailable, not DeadlineExceeded", async () => {
+    // libp2p's connection monitor aborts a connection that stopped answering
+    // pings with a TimeoutError; a stream being opened on it fails with that.
+    const cause = new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    const connection = {
+      newStream: () => Promise.reject(cause),
+    } as unknown as Connection;
+    const opener = new StreamOpener({ dial: async () => connection }, PEER, 16);
+    const signal = AbortSignal.timeout(5000);
+    await assert.rejects(opener.open(PROTOCOL, signal), (error) => {
+      assert.ok(error instanceof ConnectError);
+      assert.equal(error.code, Code.Unavailable, error.message);
+      assert.equal(error.cause, cause);
+      return true;
+    });
+    assert.equal(signal.aborted, false);
+  }, 5000);
+
   it("a dial that outlasts dialTimeoutMs is Unavailable, saying so", async () => {
     let aborted = false;
     const opener = new StreamOpener(
