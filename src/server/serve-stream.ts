@@ -21,7 +21,9 @@ export async function serveStream(
   connection: Connection,
   method: ServedMethod,
 ): Promise<void> {
-  let control: CallControl | undefined;
+  // The stream's call in flight, as the drain counts it: one record per
+  // stream, whose `control` is the call's while one runs.
+  const call: InFlightCall = { control: undefined, stream };
   let endError: Error | undefined;
   const clientGoneError = (): ConnectError =>
     new ConnectError(
@@ -37,19 +39,18 @@ export async function serveStream(
     maxPayloadBytes: method.readMaxBytes + 1,
     onEnd: (error) => {
       endError = error;
-      control?.abortByClient(clientGoneError());
+      call.control?.abortByClient(clientGoneError());
     },
   });
   const writer = new FrameWriter(stream, { tracker: method.tracker });
   const headerTimeout = new HeaderTimeout(stream, reader, method.headerTimeoutMs);
-  // The drain's record of this stream's call in flight: one per stream, not per call.
-  const inFlight: InFlightCall = { control: undefined, stream };
-  method.drain.opened(inFlight);
-  resetIfClosedInCall(stream, () => control !== undefined);
+  method.drain.opened(call);
+  resetIfClosedInCall(stream, () => call.control !== undefined);
   // A draining server closes streams that sit between calls; a call in
   // progress may finish (the drain cancels it after its grace period), and
   // the loop then stops. A route's own shutdown signal aborts calls at once.
   const onShutdown = (): void => {
+    const { control } = call;
     if (control === undefined) {
       method.drain.close(stream, writer.flushed()).catch(() => {});
     } else if (!method.drain.draining) {
@@ -82,15 +83,14 @@ export async function serveStream(
       if (first.type !== FrameType.RequestHeader) {
         throw new FramingError(`expected a REQUEST_HEADER frame, got type ${first.type}`);
       }
-      control = new CallControl();
+      const control = new CallControl();
+      method.drain.callStarted(call, control);
       // The end of the stream may have arrived with the call's frames, before
       // there was a call to abort: the call is then cancelled all the same
       // (PROTOCOL.md 5.2). One boolean test per call.
       if (reader.remoteEnded) {
         control.abortByClient(clientGoneError());
       }
-      inFlight.control = control;
-      method.drain.callStarted(inFlight);
       let reusable: boolean;
       try {
         reusable = await serveCall({
@@ -103,9 +103,8 @@ export async function serveStream(
           control,
         });
       } finally {
-        method.drain.callEnded(inFlight);
+        method.drain.callEnded(call);
       }
-      control = undefined;
       if (!reusable) {
         stream.abort(new FramingError("call ended in a state the stream cannot recover from"));
         return;
@@ -117,7 +116,7 @@ export async function serveStream(
     stream.abort(error as Error);
   } finally {
     method.shutdownSignal.removeEventListener("abort", onShutdown);
-    method.drain.closed(inFlight);
+    method.drain.closed(call);
     headerTimeout.dispose();
     reader.detach();
   }

@@ -83,7 +83,7 @@ export class ServerDrain {
     return this.#inFlight;
   }
 
-  /** A stream opened: its record, whose `control` it sets while it carries a call. */
+  /** A stream opened: its record, whose `control` is set while it carries a call. */
   opened(stream: InFlightCall): void {
     this.#streams.add(stream);
   }
@@ -93,11 +93,10 @@ export class ServerDrain {
     this.#streams.delete(stream);
   }
 
-  /** `stream` carries a call from its REQUEST_HEADER (its `control` set) to {@link callEnded}. */
-  callStarted(stream: InFlightCall): void {
-    if (stream.control !== undefined) {
-      this.#inFlight++;
-    }
+  /** `stream` carries the call of `control` from its REQUEST_HEADER to {@link callEnded}. */
+  callStarted(stream: InFlightCall, control: CallControl): void {
+    stream.control = control;
+    this.#inFlight++;
   }
 
   /** The call `stream` carried is over; clears its `control`. */
