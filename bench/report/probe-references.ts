@@ -23,15 +23,13 @@ export const QUIET_PROBE_REFERENCES: readonly ProbeReference[] = [
   {
     cpu: "AMD EPYC",
     cores: 2,
-    // An estimate from below, not a quiet measurement: replace it with a
-    // quiet run's probe when there is one.
     recorded:
-      "Node 24.21.0, 2026-12-02: per part the fastest of 20 probes (10 fresh processes, 2 probes each) " +
-      "while other engineers used the machine (about 10% of it busy besides the probe, steal 0.2–4.8%; " +
-      "the probes' medians were 49, 59 and 49 ms)",
-    jsHashMs: 41,
-    protobufMs: 39,
-    loopbackMs: 43,
+      "Node 24.21.0, 2026-12-02: the start probe of the full run of 6af76b6 (`npm run bench -- --cold`), " +
+      "which the machine check called quiet (steal 0.015%, no measured window disturbed); " +
+      "quiet probes that day ranged from 0.65× to 0.89× the estimate this replaced (41, 39, 43 ms)",
+    jsHashMs: 39.2,
+    protobufMs: 37.6,
+    loopbackMs: 32.4,
   },
 ];
 
