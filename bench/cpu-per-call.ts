@@ -1,6 +1,6 @@
 /**
  * CPU time per call with client and server in one process, over loopback:
- * `node bench/cpu-per-call.ts [unary|ping-pong|server-stream|bulk] [windows] [system[,system…]] [rounds]`.
+ * `node bench/cpu-per-call.ts [unary|unary-64|ping-pong|server-stream|bulk] [windows] [system[,system…]] [rounds]`.
  *
  * The two-process harness measures what users see, but on a small VM its
  * figures move by ±15% from run to run, mostly with how the two processes
@@ -15,7 +15,8 @@
  * the floor under p2prpc's API (Connect + protobuf on that stream; unary only).
  * `server-stream` measures one server-streaming call of 32-byte messages per
  * window, as (d) does, and gives CPU time per message; `bulk` does the same
- * with 64 KiB messages, as (e) does.
+ * with 64 KiB messages, as (e) does. `unary-64` keeps 64 unary calls in
+ * flight, as (b) does, where `unary` makes one at a time, as (a) does.
  * Several systems, comma-separated, run one process each, alternated for
  * `rounds` rounds (default 3), and end with each one's median over all its
  * windows ({@link alternateCpuPerCall}).
@@ -46,7 +47,9 @@ import { loadSystem } from "./systems/load-system.ts";
 const WINDOW_MS = 1500;
 /** Systems that run without a TLS certificate, which only the harness makes. */
 const PLAIN_SYSTEMS: readonly SystemId[] = SYSTEM_IDS.filter((id) => id !== "grpc-js-tls");
-const MODES = ["unary", "ping-pong", "server-stream", "bulk"];
+const MODES = ["unary", "unary-64", "ping-pong", "server-stream", "bulk"];
+/** Calls in flight at once in each mode; 64 in `unary-64`, as in (b). */
+const IN_FLIGHT: Readonly<Record<string, number>> = { "unary-64": 64 };
 /** Payload bytes per message of the streaming modes, as in (d) and (e). */
 const STREAM_PAYLOAD_BYTES: Readonly<Record<string, number>> = {
   "server-stream": 32,
@@ -115,10 +118,13 @@ async function runWindow(started: number): Promise<number> {
     });
     return count;
   }
-  while (performance.now() - started < WINDOW_MS) {
-    await call();
-    count++;
-  }
+  const worker = async (): Promise<void> => {
+    while (performance.now() - started < WINDOW_MS) {
+      await call();
+      count++;
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT[mode] ?? 1 }, worker));
   return count;
 }
 
