@@ -26,7 +26,11 @@ export interface BenchOptions {
    * default in `--quick` runs only; `--no-cold` turns it off.
    */
   readonly cold: boolean;
-  /** `--baseline=<git ref>`: p2prpc at that commit runs too, as `p2prpc-tcp-baseline`. */
+  /**
+   * `--baseline=<git ref>`: p2prpc at that commit runs too, as
+   * `p2prpc-tcp-baseline`, unless `--only` names `p2prpc-tcp-baseline-client`
+   * (that commit's client against today's server) instead.
+   */
   readonly baseline: string | undefined;
 }
 
@@ -116,10 +120,15 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions {
     }
   }
   const baselineSystem: SystemId = "p2prpc-tcp-baseline";
-  if (options.baseline === undefined && options.systems.includes(baselineSystem)) {
-    throw new Error(`${baselineSystem} runs only with --baseline=<git ref>`);
+  const baselineSystems: readonly SystemId[] = [baselineSystem, "p2prpc-tcp-baseline-client"];
+  const needsBaseline = options.systems.find((id) => baselineSystems.includes(id));
+  if (options.baseline === undefined && needsBaseline !== undefined) {
+    throw new Error(`${needsBaseline} runs only with --baseline=<git ref>`);
   }
-  if (options.baseline !== undefined && !options.systems.includes(baselineSystem)) {
+  if (
+    options.baseline !== undefined &&
+    !options.systems.some((id) => baselineSystems.includes(id))
+  ) {
     const chosen = new Set([...options.systems, baselineSystem]);
     options = { ...options, systems: SYSTEM_IDS.filter((id) => chosen.has(id)) };
   }

@@ -4,6 +4,7 @@ import type { WorkloadId } from "./workload-catalog.ts";
 export const SYSTEM_IDS = [
   "p2prpc-tcp",
   "p2prpc-tcp-baseline",
+  "p2prpc-tcp-baseline-client",
   "p2prpc-tcp-stock",
   "p2prpc-tcp-fastpath",
   "p2prpc-quic",
@@ -26,7 +27,11 @@ export type SystemId = (typeof SYSTEM_IDS)[number];
  * and would add two systems' worth of time to every default run.
  */
 export const DEFAULT_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter(
-  (id) => id !== "p2prpc-tcp-baseline" && id !== "p2prpc-tcp-stock" && id !== "p2prpc-tcp-fastpath",
+  (id) =>
+    id !== "p2prpc-tcp-baseline" &&
+    id !== "p2prpc-tcp-baseline-client" &&
+    id !== "p2prpc-tcp-stock" &&
+    id !== "p2prpc-tcp-fastpath",
 );
 
 export interface SystemInfo {
@@ -54,6 +59,14 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     label: "p2prpc TCP, baseline",
     description:
       "p2prpc TCP as of the commit given with --baseline=<git ref> (its src/ and gen/, with today's dependencies), to measure a change in the same run",
+    workloads: ["a", "b", "c", "d", "e", "i", "j"],
+    tls: false,
+  },
+  "p2prpc-tcp-baseline-client": {
+    id: "p2prpc-tcp-baseline-client",
+    label: "p2prpc TCP, baseline client",
+    description:
+      "the client (createRpcNode and createLibp2pTransport) as of the --baseline commit against today's server: what a change to the client alone costs, e.g. the pool's for one peer",
     workloads: ["a", "b", "c", "d", "e", "i", "j"],
     tls: false,
   },

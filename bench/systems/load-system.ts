@@ -11,6 +11,11 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp");
     case "p2prpc-tcp-baseline":
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp", await importBaseline());
+    case "p2prpc-tcp-baseline-client": {
+      const { p2prpcSystem } = await import("./p2prpc.ts");
+      const today = await import("../../src/index.ts");
+      return p2prpcSystem("tcp", await importBaseline(), undefined, today);
+    }
     case "p2prpc-tcp-stock":
     case "p2prpc-tcp-fastpath": {
       const { ownLibp2pNode } = await import("./own-libp2p-node.ts");
@@ -42,7 +47,7 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
 async function importBaseline(): Promise<P2prpcApi> {
   const dir = process.env.P2PRPC_BENCH_BASELINE_DIR;
   if (dir === undefined) {
-    throw new Error("p2prpc-tcp-baseline needs --baseline=<git ref>");
+    throw new Error("p2prpc-tcp-baseline and p2prpc-tcp-baseline-client need --baseline=<git ref>");
   }
   return (await import(pathToFileURL(join(dir, "src", "index.ts")).href)) as P2prpcApi;
 }

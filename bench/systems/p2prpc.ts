@@ -33,25 +33,31 @@ export type NodeMaker = (
  * p2prpc through its public API only: createRpcNode + rpcServer,
  * createLibp2pTransport; `api` is today's, or a baseline commit's. `makeNode`
  * replaces createRpcNode on both sides (a libp2p node of the user's own).
+ * `serverApi` (default `api`) serves: today's under a baseline client
+ * measures a change to the client alone.
  */
 export function p2prpcSystem(
   transport: keyof typeof LISTEN,
   api: P2prpcApi = p2prpc,
   makeNode?: NodeMaker,
+  serverApi: P2prpcApi = api,
 ): SystemModule {
-  const { createLibp2pTransport, createRpcNode, rpcServer } = api;
-  const newNode: NodeMaker =
-    makeNode ??
-    ((listen, services) =>
+  const { createLibp2pTransport } = api;
+  const nodeMaker =
+    (createRpcNode: P2prpcApi["createRpcNode"]): NodeMaker =>
+    (listen, services) =>
       createRpcNode({
         listen,
         ...(services === undefined
           ? {}
           : { services, libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER } }),
-      }));
+      });
+  const newNode: NodeMaker = makeNode ?? nodeMaker(api.createRpcNode);
+  const newServerNode: NodeMaker = makeNode ?? nodeMaker(serverApi.createRpcNode);
   return {
     async startServer(context) {
-      const node = await newNode([LISTEN[transport]], {
+      const { rpcServer } = serverApi;
+      const node = await newServerNode([LISTEN[transport]], {
         rpc: rpcServer({
           routes: (router) =>
             router.service(BenchService, benchServiceImpl(context.waitForRelease)),

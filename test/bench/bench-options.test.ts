@@ -18,6 +18,19 @@ describe("npm run bench's options", () => {
     assert.deepEqual(options.systems, ["p2prpc-tcp", "p2prpc-tcp-baseline", "grpc-js"]);
   });
 
+  it("runs the baseline client against today's server in place of the whole baseline when asked", () => {
+    assert.ok(!parseBenchOptions([]).systems.includes("p2prpc-tcp-baseline-client"));
+    assert.throws(
+      () => parseBenchOptions(["--only=p2prpc-tcp,p2prpc-tcp-baseline-client"]),
+      /p2prpc-tcp-baseline-client runs only with --baseline/,
+    );
+    const options = parseBenchOptions([
+      "--only=p2prpc-tcp,p2prpc-tcp-baseline-client",
+      "--baseline=main~1",
+    ]);
+    assert.deepEqual(options.systems, ["p2prpc-tcp", "p2prpc-tcp-baseline-client"]);
+  });
+
   it("measures cold client processes in quick runs, and in full runs only when asked", () => {
     assert.equal(parseBenchOptions([]).cold, false);
     assert.equal(parseBenchOptions(["--quick"]).cold, true);
