@@ -12,9 +12,8 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
     case "p2prpc-tcp-baseline":
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp", await importBaseline());
     case "p2prpc-tcp-baseline-client": {
-      const { p2prpcSystem } = await import("./p2prpc.ts");
-      const today = await import("../../src/index.ts");
-      return p2prpcSystem("tcp", await importBaseline(), undefined, today);
+      const { p2prpcSystem, TODAYS_API } = await import("./p2prpc.ts");
+      return p2prpcSystem("tcp", await importBaseline(), undefined, TODAYS_API);
     }
     case "p2prpc-tcp-stock":
     case "p2prpc-tcp-fastpath": {

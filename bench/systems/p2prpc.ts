@@ -20,6 +20,9 @@ export type P2prpcApi = Pick<
   "createLibp2pTransport" | "createRpcNode" | "rpcServer"
 >;
 
+/** Today's p2prpc, the `src/` of this checkout. */
+export const TODAYS_API: P2prpcApi = p2prpc;
+
 /**
  * Makes a node listening on `listen` (none for a client) with `services`
  * beside its own: createRpcNode, or a node of the user's own.
