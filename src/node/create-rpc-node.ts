@@ -16,6 +16,7 @@ import {
   connectionKeeper,
 } from "../pool/connection-keeper.ts";
 import { type ByReferenceTracker, byReferenceTracker } from "../wire/by-reference-tracker.ts";
+import { lazyLogger } from "./lazy-logger.ts";
 import { type LivenessCheck, livenessCheck } from "./liveness-check.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
@@ -237,6 +238,10 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       streamMuxers: [
         yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
       ],
+      // Real loggers only for namespaces `DEBUG` enables (see lazyLogger):
+      // libp2p's default makes them for every component, connection and
+      // stream, 72 KiB per node and 9 KiB per connection, logging or not.
+      logger: lazyLogger(),
       ...(datastore === undefined ? {} : { datastore }),
       ...(dht === undefined ? {} : { peerDiscovery: dht.peerDiscovery }),
       ...overrides,
