@@ -17,6 +17,7 @@ import {
 } from "../pool/connection-keeper.ts";
 import { type ByReferenceTracker, byReferenceTracker } from "../wire/by-reference-tracker.ts";
 import { lazyLogger } from "./lazy-logger.ts";
+import { lazyQuic } from "./lazy-quic.ts";
 import { type LivenessCheck, livenessCheck } from "./liveness-check.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
@@ -230,7 +231,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       },
       transports: [
         tcp(),
-        quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS }),
+        // Made on the first QUIC dial or listen (see lazyQuic): its native
+        // endpoints cost ~270 KiB per node, unused on a node that never needs them.
+        lazyQuic(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
         memory(),
         ...(relay === undefined ? [] : [relay.transport]),
       ],
