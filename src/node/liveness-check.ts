@@ -26,7 +26,9 @@ export interface LivenessCheckInit {
 
 /** What {@link livenessCheck} needs of the node. */
 export interface LivenessCheckComponents {
+  /** Where the open connections to check come from. */
   connectionManager: ConnectionManager;
+  /** The node's loggers: an unanswered ping is logged as an error. */
   logger: ComponentLogger;
 }
 
@@ -69,6 +71,7 @@ export function livenessCheck(
 
 /** The service {@link livenessCheck} makes. */
 export class LivenessCheck implements Startable {
+  /** The service's name, as libp2p services give theirs. */
   readonly [Symbol.toStringTag] = "p2prpc:liveness-check";
   readonly #components: LivenessCheckComponents;
   readonly #log: Logger;
