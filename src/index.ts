@@ -50,6 +50,10 @@ export type { RpcNodeRelayOptions } from "./discovery/relay-options.ts";
 export { serviceCid } from "./discovery/service-cid.ts";
 export type { RpcNodeOptions, RpcNodeServices } from "./node/create-rpc-node.ts";
 export { createRpcNode, DEFAULT_LISTEN_ADDRESSES } from "./node/create-rpc-node.ts";
+export { lazyLogger } from "./node/lazy-logger.ts";
+export { lazyQuic } from "./node/lazy-quic.ts";
+export type { LivenessCheckComponents, LivenessCheckInit } from "./node/liveness-check.ts";
+export { LivenessCheck, livenessCheck } from "./node/liveness-check.ts";
 export { loadPrivateKey } from "./node/load-private-key.ts";
 export type { BalancePolicy, PeerLoad } from "./pool/balance-policy.ts";
 export type {

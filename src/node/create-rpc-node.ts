@@ -16,6 +16,9 @@ import {
   connectionKeeper,
 } from "../pool/connection-keeper.ts";
 import { type ByReferenceTracker, byReferenceTracker } from "../wire/by-reference-tracker.ts";
+import { lazyLogger } from "./lazy-logger.ts";
+import { lazyQuic } from "./lazy-quic.ts";
+import { type LivenessCheck, livenessCheck } from "./liveness-check.ts";
 import { livenessMonitor } from "./liveness-monitor.ts";
 import { loadPrivateKey } from "./load-private-key.ts";
 import { type ClosableDatastore, datastoreLifecycle, openDataDir } from "./open-data-dir.ts";
@@ -32,8 +35,14 @@ const QUIC_MAX_STREAMS = 1024;
 export type RpcNodeServices = {
   /** libp2p identify (run late: see `identifyDelayMs`). */
   identify: Identify;
-  /** libp2p ping, which `p2prpc ping` and the connection monitor use. */
+  /** libp2p ping, which `p2prpc ping` uses and which answers peers' liveness checks. */
   ping: Ping;
+  /**
+   * Finds dead connections within `livenessTimeoutMs` (see `livenessCheck`);
+   * absent with `livenessTimeoutMs: 0` or when `libp2p.connectionMonitor` is
+   * given (libp2p's own monitor then runs).
+   */
+  livenessCheck?: LivenessCheck;
   /** The pool's node-wide half (see `connectionKeeper`); absent with `connectionKeeper: false`. */
   connectionKeeper: ConnectionKeeper;
   /**
@@ -90,9 +99,10 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
   connectionKeeper?: ConnectionKeeperInit | false;
   /**
    * Longest time, in milliseconds, a dead connection (peer crashed, frozen,
-   * or gone from the network without a word) stays open: libp2p's connection
-   * monitor pings every connection every half of it and aborts one whose
-   * ping got no answer within the other half. Calls in flight on it then fail
+   * or gone from the network without a word) stays open: the node's
+   * `livenessCheck` service pings every connection every half of it (a Yamux
+   * ping frame on Yamux connections, an `/ipfs/ping` stream on others, such
+   * as QUIC) and aborts one whose ping got no answer by the next round. Calls in flight on it then fail
    * with `Unavailable`, and the next call dials again. Both sides of a
    * connection ping, so a server also lets go of dead clients' calls.
    * Why 10 s: close to what gRPC keepalive users set (a ping every few
@@ -101,8 +111,10 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * ping every 5 s costs little when idle (docs/POOL.md has the figures). A
    * smaller bound pings more often and gives a ping less time, so a busy or
    * slow link is more likely to be cut while alive. `0` turns the monitor
-   * off; a negative value is refused (`RangeError`).
-   * `libp2p.connectionMonitor` wins over what this sets.
+   * off; a negative value is refused (`RangeError`). Given
+   * `libp2p.connectionMonitor`, libp2p's connection monitor runs instead
+   * (pinging by stream every half of the bound, each ping given the other
+   * half), with those settings winning over these.
    * @default 10000
    */
   livenessTimeoutMs?: number;
@@ -190,6 +202,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     resolved.dataDir === undefined ? undefined : await openDataDir(resolved.dataDir);
   const dht = resolved.dht === undefined ? undefined : dhtParts(resolved.dht);
   const relay = resolved.relay === undefined ? undefined : relayParts(resolved.relay);
+  // Our liveness check replaces libp2p's connection monitor, unless the
+  // caller set that monitor up (then it runs as today, with their settings).
+  const checkLiveness = resolved.livenessTimeoutMs > 0 && overrides.connectionMonitor === undefined;
   const services = {
     // First, so that every later service and the encrypter can find it.
     byReferenceTracker: byReferenceTracker(),
@@ -197,6 +212,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
     ...relay?.services,
     identify: identify(),
     ping: ping(),
+    ...(checkLiveness
+      ? { livenessCheck: livenessCheck({ livenessTimeoutMs: resolved.livenessTimeoutMs }) }
+      : {}),
     ...(resolved.connectionKeeper === false
       ? {}
       : { connectionKeeper: connectionKeeper(resolved.connectionKeeper) }),
@@ -213,7 +231,9 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       },
       transports: [
         tcp(),
-        quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS }),
+        // Made on the first QUIC dial or listen (see lazyQuic): its native
+        // endpoints cost ~270 KiB per node, unused on a node that never needs them.
+        lazyQuic(quic({ maxConcurrentStreamLimit: QUIC_MAX_STREAMS })),
         memory(),
         ...(relay === undefined ? [] : [relay.transport]),
       ],
@@ -221,13 +241,16 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       streamMuxers: [
         yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
       ],
+      // Real loggers only for namespaces `DEBUG` enables (see lazyLogger):
+      // libp2p's default makes them for every component, connection and
+      // stream, 72 KiB per node and 9 KiB per connection, logging or not.
+      logger: lazyLogger(),
       ...(datastore === undefined ? {} : { datastore }),
       ...(dht === undefined ? {} : { peerDiscovery: dht.peerDiscovery }),
       ...overrides,
-      connectionMonitor: {
-        ...livenessMonitor(resolved.livenessTimeoutMs),
-        ...overrides.connectionMonitor,
-      },
+      connectionMonitor: checkLiveness
+        ? { enabled: false }
+        : { ...livenessMonitor(resolved.livenessTimeoutMs), ...overrides.connectionMonitor },
       // Inbound limits, against floods of new peers (docs/RELIABILITY.md):
       // at most DEFAULT_MAX_CONNECTIONS connections; at most 100 handshakes at
       // once (libp2p's 10 refused bursts of honest clients, e.g. a pool that

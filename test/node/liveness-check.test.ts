@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import type { Connection, Libp2p } from "@libp2p/interface";
+import { afterEach, describe, it } from "vitest";
+import { createRpcNode } from "../../src/index.ts";
+import { waitFor } from "../helpers/wait-for.ts";
+import { within } from "../helpers/within.ts";
+
+/** The bound in these tests: short, so they end fast. */
+const LIVENESS_TIMEOUT_MS = 400;
+/** What a detection may take over the bound: timers and a busy machine. */
+const SLACK_MS = 1000;
+const PING_PROTOCOL = "/ipfs/ping/1.0.0";
+
+/** The part of a Yamux muxer the tests watch and change (private in libp2p's typings). */
+interface YamuxInternals {
+  ping?: (options: { signal: AbortSignal }) => Promise<number>;
+  handlePing?: (header: unknown) => void;
+}
+
+function muxerOf(connection: Connection): YamuxInternals {
+  const muxer = (connection as { muxer?: YamuxInternals }).muxer;
+  assert.ok(muxer !== undefined, "a TCP connection has a muxer");
+  return muxer;
+}
+
+/** Counts what the liveness check does on `connection`: Yamux pings answered, ping streams opened. */
+function watch(connection: Connection): { pings: number; pingStreams: number } {
+  const counts = { pings: 0, pingStreams: 0 };
+  const muxer = muxerOf(connection);
+  const ping = muxer.ping;
+  if (ping !== undefined) {
+    muxer.ping = async (options) => {
+      const rtt = await ping.call(muxer, options);
+      counts.pings++;
+      return rtt;
+    };
+  }
+  const newStream = connection.newStream.bind(connection);
+  connection.newStream = ((protocols: string | string[], options?: object) => {
+    if ([protocols].flat().includes(PING_PROTOCOL)) {
+      counts.pingStreams++;
+    }
+    return newStream(protocols, options);
+  }) as Connection["newStream"];
+  return counts;
+}
+
+describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
+  const nodes: Libp2p[] = [];
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((node) => node.stop()));
+  });
+
+  /** A client connected to a server over TCP; identify stays out of the way. */
+  async function connectedPair(): Promise<{ client: Libp2p; server: Libp2p; conn: Connection }> {
+    const options = {
+      livenessTimeoutMs: LIVENESS_TIMEOUT_MS,
+      identifyDelayMs: 60_000,
+      listen: ["/ip4/127.0.0.1/tcp/0"],
+    };
+    const server = await createRpcNode(options);
+    nodes.push(server);
+    const client = await createRpcNode({ ...options, listen: [] });
+    nodes.push(client);
+    const address = server.getMultiaddrs()[0];
+    assert.ok(address !== undefined);
+    const conn = await client.dial(address, { signal: AbortSignal.timeout(5000) });
+    return { client, server, conn };
+  }
+
+  it("pings a Yamux connection with Yamux ping frames, opening no ping stream", async () => {
+    const { client, conn } = await connectedPair();
+    const counts = watch(conn);
+    await waitFor(() => counts.pings >= 3, "three answered Yamux pings", 5000);
+    assert.equal(counts.pingStreams, 0, "no /ipfs/ping stream was opened");
+    assert.equal(conn.status, "open");
+    assert.ok(
+      client.services.livenessCheck !== undefined,
+      "the check runs in place of libp2p's monitor",
+    );
+  });
+
+  it("aborts a connection whose peer stops answering pings, within the bound", async () => {
+    const { client, server, conn } = await connectedPair();
+    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
+    const serverConn = server.getConnections(client.peerId)[0];
+    assert.ok(serverConn !== undefined);
+    // The server's Yamux stops answering pings, as a frozen process would;
+    // the client's pings then go unanswered (the server's own are not watched).
+    muxerOf(serverConn).handlePing = () => {};
+    const closed = new Promise<void>((resolve) => {
+      conn.addEventListener("close", () => resolve(), { once: true });
+    });
+    const started = performance.now();
+    await within(closed, "the dead connection's abort", LIVENESS_TIMEOUT_MS + SLACK_MS);
+    const elapsedMs = performance.now() - started;
+    assert.ok(elapsedMs < LIVENESS_TIMEOUT_MS + SLACK_MS, `closed after ${elapsedMs} ms`);
+    assert.equal(conn.status, "aborted");
+  });
+
+  it("checks a connection whose muxer has no ping with an /ipfs/ping stream", async () => {
+    const { conn } = await connectedPair();
+    const counts = watch(conn);
+    // As a muxer of another kind (QUIC's) would look to the check.
+    muxerOf(conn).ping = undefined;
+    await waitFor(() => counts.pingStreams >= 2, "two ping streams", 5000);
+    assert.equal(conn.status, "open", "answered stream pings keep the connection");
+  });
+
+  it("is left out when libp2p.connectionMonitor is given, or for livenessTimeoutMs: 0", async () => {
+    const monitored = await createRpcNode({
+      listen: [],
+      libp2p: { connectionMonitor: { pingInterval: 1000 } },
+    });
+    nodes.push(monitored);
+    assert.equal(monitored.services.livenessCheck, undefined);
+    const off = await createRpcNode({ listen: [], livenessTimeoutMs: 0 });
+    nodes.push(off);
+    assert.equal(off.services.livenessCheck, undefined);
+  });
+});
