@@ -107,7 +107,9 @@ const markdown = renderScaleReport({
 });
 const svg = renderScaleChart(
   title,
-  `log-log; red: measured, dashed: linear from the first point; ${machine.verdict.line}`,
+  `peers across, log-log; red: measured; dashed: linear from the first point. ${
+    machine.verdict.quotable ? "Quiet machine" : "Busy machine: figures approximate"
+  } (see the report's Machine section)`,
   verdicts.map(({ measure, points, verdict }) => ({
     label: measure.label,
     unit: measure.unit,
