@@ -4,12 +4,14 @@
 // processes, and records per count the RSS of both sides, their idle CPU,
 // the time to connect, and unary call latency. See bench/README.md, "A
 // scale curve".
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { enableCompileCache } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type CpuProfile, formatProfileSummary, summarizeProfile } from "./profile-summary.ts";
 import { describeEnvironment, environmentLine } from "./report/describe-environment.ts";
+import { formatNumber } from "./report/format-number.ts";
 import { checkMachine } from "./report/machine-check.ts";
 import { machineCheckLine } from "./report/render-machine.ts";
 import { summarizeMachineWindows } from "./report/summarize-machine.ts";
@@ -70,12 +72,22 @@ console.log(
   `p2prpc scale curve: peers ${options.peers.join(", ")} over ${options.clients} client processes\n${environmentLine(environment)}\n`,
 );
 
+const profileFile = join(tmpdir(), `p2prpc-scale-server-idle-${process.pid}.cpuprofile`);
 const measurements = await runScale({
   options,
   maxOpenFiles,
-  profileFile: join(tmpdir(), `p2prpc-scale-server-idle-${process.pid}.cpuprofile`),
+  profileFile,
   log: (line) => console.log(line),
 });
+const profiled = measurements.steps.at(-1);
+if (options.profileIdle && profiled !== undefined && profiled.peers === options.peers.at(-1)) {
+  // Where the idle server's busy time went, per peer held over the window.
+  const profile = JSON.parse(await readFile(profileFile, "utf8")) as CpuProfile;
+  console.log(
+    `the server's idle window at ${profiled.peers} peers (${formatNumber(profiled.idleWindowMs / 1000)} s), profiled:\n` +
+      formatProfileSummary(summarizeProfile(profile), profiled.peers, "peer"),
+  );
+}
 const machineAtEnd = await checkMachine();
 console.log(machineCheckLine("end", machineAtEnd));
 const windows = [measurements.baseline, ...measurements.steps].map(

@@ -81,7 +81,7 @@ async function runSteps(
 ): Promise<ScaleMeasurements> {
   const { options, maxOpenFiles, log } = init;
   log(`baseline: ${clients.length} client processes, no peers; idle ${options.idleMs} ms`);
-  const baseline = await sampleIdle(server, clients, options.idleMs, true);
+  const baseline = await sampleIdle(server, clients, options.idleMs, { reduceFirst: true });
   log(idleLine("baseline", baseline));
   const steps: StepRecord[] = [];
   let current: IdleSample = baseline;
@@ -154,14 +154,21 @@ async function runStep(
   const firstConnectError = grown.find(({ grow }) => grow.firstError !== undefined)?.grow
     .firstError;
   await sleep(options.settleMs);
-  if (last && options.profileIdle) {
-    await server.ask({ kind: "profile-start" }, HELD_TIMEOUT_MS);
-  }
-  const idle = await sampleIdle(server, clients, options.idleMs);
-  if (last && options.profileIdle) {
-    await server.ask({ kind: "profile-stop", file: init.profileFile }, HELD_TIMEOUT_MS);
-    log(`server CPU profile of the last idle window: ${init.profileFile}`);
-  }
+  const profile = {
+    async start() {
+      await server.ask({ kind: "profile-start" }, HELD_TIMEOUT_MS);
+    },
+    async end() {
+      await server.ask({ kind: "profile-stop", file: init.profileFile }, HELD_TIMEOUT_MS);
+      log(`server CPU profile of the last idle window: ${init.profileFile}`);
+    },
+  };
+  const idle = await sampleIdle(
+    server,
+    clients,
+    options.idleMs,
+    last && options.profileIdle ? { window: profile } : {},
+  );
   const { held } = await server.ask({ kind: "held" }, HELD_TIMEOUT_MS);
   const calls = await measureCalls(options, clients);
   return {

@@ -43,6 +43,14 @@ function memoryOf(
   };
 }
 
+/** Options of {@link sampleIdle}. */
+export interface IdleSampleOptions {
+  /** A memory-reducing GC before the window (the baseline's). */
+  readonly reduceFirst?: boolean;
+  /** Called just before the window's first snapshot and after its last (a profiler's start and stop). */
+  readonly window?: { start(): Promise<void>; end(): Promise<void> };
+}
+
 /**
  * Measures everything connected so far at rest: both sides' CPU over an idle
  * window of `idleMs` (no calls run; the orchestrator only waits), their
@@ -56,18 +64,20 @@ export async function sampleIdle(
   server: ScaleProcess,
   clients: readonly ScaleProcess[],
   idleMs: number,
-  reduceFirst = false,
+  options: IdleSampleOptions = {},
 ): Promise<IdleSample> {
   const everyone = [server, ...clients];
-  if (reduceFirst) {
+  if (options.reduceFirst === true) {
     await snapshots(everyone, "reducing");
   }
+  await options.window?.start();
   const cores = availableParallelism();
   const machineStart = readMachineLoad().ticks;
   const ownStart = process.cpuUsage();
   const [serverStart, ...clientsStart] = await snapshots(everyone, "none");
   await sleep(idleMs);
   const [serverEnd, ...clientsEnd] = await snapshots(everyone, "none");
+  await options.window?.end();
   const ownCpu = process.cpuUsage(ownStart);
   const machineEnd = readMachineLoad().ticks;
   const loadAverage = loadavg() as [number, number, number];
