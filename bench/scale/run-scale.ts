@@ -169,13 +169,16 @@ async function runStep(
     options.idleMs,
     last && options.profileIdle ? { window: profile } : {},
   );
-  const { held } = await server.ask({ kind: "held" }, HELD_TIMEOUT_MS);
+  const [{ held }, ...clientsHeld] = await Promise.all(
+    [server, ...clients].map((child) => child.ask({ kind: "held" }, HELD_TIMEOUT_MS)),
+  );
   const calls = await measureCalls(options, clients);
   return {
     ...idle,
     peers,
     newPeers: peers - before,
     held,
+    clientsHeld: clientsHeld.reduce((total, answer) => total + answer.held, 0),
     connectMs,
     connectPerSec: (peers - before) / (connectMs / 1000),
     connectFailures,
@@ -243,7 +246,7 @@ function idleLine(label: string, sample: IdleSample): string {
 function stepLine(step: StepRecord): string {
   return (
     `${idleLine(`step ${step.peers}`, step)}\n` +
-    `  held ${step.held}; ${step.newPeers} new in ${formatNumber(step.connectMs / 1000)} s (${formatNumber(step.connectPerSec)}/s, ${step.connectFailures} failed); ` +
+    `  held ${step.held} (clients: ${step.clientsHeld}); ${step.newPeers} new in ${formatNumber(step.connectMs / 1000)} s (${formatNumber(step.connectPerSec)}/s, ${step.connectFailures} failed); ` +
     `calls p50 ${formatNumber(step.calls.p50Ms)} ms, p99 ${formatNumber(step.calls.p99Ms)} ms (${step.calls.count} ok, ${step.calls.failures} failed)`
   );
 }

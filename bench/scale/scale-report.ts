@@ -94,7 +94,7 @@ function cpuRows(baseline: IdleSample, steps: readonly StepRecord[]): string[][]
 function connectRows(steps: readonly StepRecord[]): string[][] {
   return steps.map((step) => [
     formatNumber(step.peers),
-    formatNumber(step.held),
+    `${formatNumber(step.held)} / ${formatNumber(step.clientsHeld)}`,
     formatNumber(step.newPeers),
     formatNumber(step.connectMs / 1000),
     formatNumber(step.connectPerSec),
@@ -169,7 +169,7 @@ Server idle CPU at ${formatNumber(IDLE_CPU_TARGET.peers)} peers below ${IDLE_CPU
 
 ## Connecting and calling
 
-${table(["peers", "held", "new", "connect s", "new peers/s", "failed", "call p50 ms", "call p99 ms", "calls ok / failed", "in flight", "calls/s"], connectRows(steps))}
+${table(["peers", "held: server / clients", "new", "connect s", "new peers/s", "failed", "call p50 ms", "call p99 ms", "calls ok / failed", "in flight", "calls/s"], connectRows(steps))}
 
 ## Memory (MiB; KiB per peer over the baseline)
 

@@ -59,6 +59,8 @@ export interface StepRecord extends IdleSample {
   readonly newPeers: number;
   /** Connections the server had open after the idle window. */
   readonly held: number;
+  /** Client peers with their connection open then, over all client processes. */
+  readonly clientsHeld: number;
   /** Wall time from asking the client processes to grow to all of them done, ms. */
   readonly connectMs: number;
   readonly connectPerSec: number;

@@ -67,10 +67,16 @@ describe("npm run bench:scale, end to end at tiny counts", () => {
   it("holds every peer of every step, and calls from them", () => {
     assert.equal(json.stopped, undefined);
     assert.deepEqual(
-      json.steps.map((step) => [step.peers, step.newPeers, step.held, step.connectFailures]),
+      json.steps.map((step) => [
+        step.peers,
+        step.newPeers,
+        step.held,
+        step.clientsHeld,
+        step.connectFailures,
+      ]),
       [
-        [2, 2, 2, 0],
-        [4, 2, 4, 0],
+        [2, 2, 2, 2, 0],
+        [4, 2, 4, 4, 0],
       ],
     );
     assert.equal(json.largestHeld, 4);
@@ -118,7 +124,7 @@ describe("npm run bench:scale, end to end at tiny counts", () => {
       join(dir, files.find((f) => f.endsWith(".md")) as string),
       "utf8",
     );
-    assert.match(markdown, /\n\| 4 \| 4 \| 2 \| /, "the connect table has a row for 4 peers");
+    assert.match(markdown, /\n\| 4 \| 4 \/ 4 \| 2 \| /, "the connect table has a row for 4 peers");
     assert.match(markdown, /## Memory/);
     assert.match(markdown, /## Idle CPU/);
     const svg = await readFile(join(dir, files.find((f) => f.endsWith(".svg")) as string), "utf8");
