@@ -180,7 +180,7 @@ Native is RSS − heapTotal − external after the full GC (libuv handles, nativ
 ## Idle CPU (% of one core over the window)
 
 ${table(["peers", "server", "clients (all)", "other processes", "window s", "load average 1 / 5 / 15"], cpuRows(baseline, steps))}
-
+${options.profileIdle ? "\nThe last step's idle window ran under the CPU profiler (`--profile-idle`, a sample every 500 µs): its server figure includes the profiler's own cost.\n" : ""}
 ## Machine
 
 ${renderMachine(input.machine)}`;
