@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, type Serializable, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { ChildMessage, ParentMessage } from "../ipc-messages.ts";
 
@@ -10,17 +10,38 @@ process.on("exit", () => {
   }
 });
 
-/** A bench child process (server or client) and its IPC channel. */
-export class ChildChannel {
+/** How a {@link ChildChannel} starts its process. */
+export interface ChildSpawnOptions {
+  /**
+   * The child's soft limit of open files (`ulimit -n`), set by a shell that
+   * then execs Node in its place (the pid stays the child's). It cannot
+   * exceed the hard limit, unless run as root.
+   * @default the orchestrator's own limit
+   */
+  readonly maxOpenFiles?: number;
+}
+
+/**
+ * A bench child process (server or client) and its IPC channel, started with
+ * the project's Node and `--expose-gc`. `Received` and `Sent` are the
+ * messages of its protocol: the harness's by default, the scale bench's
+ * (`bench/scale/scale-messages.ts`) there.
+ */
+export class ChildChannel<Received = ChildMessage, Sent = ParentMessage> {
   readonly label: string;
   readonly #child: ChildProcess;
-  readonly #listeners = new Set<(message: ChildMessage) => void>();
+  readonly #listeners = new Set<(message: Received) => void>();
   /** Resolves with a description once the process has exited. */
   readonly exited: Promise<string>;
 
-  constructor(entry: string, label: string, cwd: string) {
+  constructor(entry: string, label: string, cwd: string, options: ChildSpawnOptions = {}) {
     this.label = label;
-    this.#child = spawn(process.execPath, ["--expose-gc", entry], {
+    const node = [process.execPath, "--expose-gc", entry];
+    const [file, ...args] =
+      options.maxOpenFiles === undefined
+        ? node
+        : ["/bin/sh", "-c", 'ulimit -n "$0" && exec "$@"', String(options.maxOpenFiles), ...node];
+    this.#child = spawn(file as string, args, {
       cwd,
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
@@ -33,7 +54,7 @@ export class ChildChannel {
         );
       }
     }
-    this.#child.on("message", (message: ChildMessage) => {
+    this.#child.on("message", (message: Received) => {
       for (const listener of this.#listeners) {
         listener(message);
       }
@@ -47,24 +68,29 @@ export class ChildChannel {
     });
   }
 
-  send(message: ParentMessage): void {
+  /** The process's id (the shell's, which became Node, with `maxOpenFiles`). */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  send(message: Sent): void {
     if (this.#child.connected) {
-      this.#child.send(message);
+      this.#child.send(message as Serializable);
     }
   }
 
-  onMessage(listener: (message: ChildMessage) => void): void {
+  onMessage(listener: (message: Received) => void): void {
     this.#listeners.add(listener);
   }
 
   /** The first message `pick` accepts; rejects on timeout or exit. */
   waitFor<T>(
-    pick: (message: ChildMessage) => T | undefined,
+    pick: (message: Received) => T | undefined,
     timeoutMs: number,
     what: string,
   ): Promise<T> {
     return new Promise((resolve, reject) => {
-      const listener = (message: ChildMessage): void => {
+      const listener = (message: Received): void => {
         let picked: T | undefined;
         try {
           picked = pick(message);

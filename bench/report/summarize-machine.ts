@@ -29,6 +29,19 @@ export function summarizeMachine(
   const others = records.flatMap((record) =>
     record.metrics?.otherCpu === undefined ? [] : [record.metrics.otherCpu],
   );
+  return summarizeMachineWindows(start, end, others);
+}
+
+/**
+ * The same for a tool with windows of its own (`bench:scale`'s idle
+ * windows): `others` is what other processes used in each measured window,
+ * % of one core.
+ */
+export function summarizeMachineWindows(
+  start: MachineCheck,
+  end: MachineCheck,
+  others: readonly number[],
+): MachineReport {
   const windows = others.length;
   const disturbedWindows = others.filter((other) => other >= DISTURBED_CPU_PERCENT).length;
   const overRun = cpuShareBetween(start.ticks, end.ticks);
