@@ -64,11 +64,6 @@ class LazyQuic implements Transport {
     this.#make = make;
   }
 
-  /** Whether the QUIC transport has been made (tests and benchmarks look). */
-  get made(): boolean {
-    return this.#transport !== undefined;
-  }
-
   /** The QUIC transport, made on first use, and started if the node is. */
   #quic(): Transport {
     if (this.#transport === undefined) {

@@ -31,34 +31,35 @@ const NAMES = [
 ];
 const SCOPES = ["dial-queue", "listener", "stream"];
 
-/** What is written to stderr while `act` runs (and not passed on). */
-async function captureStderr(act: () => void | Promise<void>): Promise<string> {
+/** Holds back what is written to stderr until `restore`; `chunks` has it. */
+function interceptStderr(): { chunks: string[]; restore: () => void } {
   const chunks: string[] = [];
   const write = process.stderr.write;
   process.stderr.write = ((chunk: string | Uint8Array) => {
     chunks.push(String(chunk));
     return true;
   }) as typeof process.stderr.write;
+  return { chunks, restore: () => (process.stderr.write = write) };
+}
+
+/** What is written to stderr while `act` runs (and not passed on). */
+async function captureStderr(act: () => Promise<void>): Promise<string> {
+  const { chunks, restore } = interceptStderr();
   try {
     await act();
   } finally {
-    process.stderr.write = write;
+    restore();
   }
   return chunks.join("");
 }
 
 /** What `act` writes to stderr, synchronously, without timestamps and time diffs. */
 function stderrOf(act: () => void): string {
-  const chunks: string[] = [];
-  const write = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stderr.write;
+  const { chunks, restore } = interceptStderr();
   try {
     act();
   } finally {
-    process.stderr.write = write;
+    restore();
   }
   return chunks
     .join("")
