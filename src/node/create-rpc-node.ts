@@ -100,15 +100,17 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
   /**
    * Longest time, in milliseconds, a dead connection (peer crashed, frozen,
    * or gone from the network without a word) stays open: the node's
-   * `livenessCheck` service pings every connection every half of it (a Yamux
-   * ping frame on Yamux connections, an `/ipfs/ping` stream on others, such
-   * as QUIC) and aborts one whose ping got no answer by the next round. Calls in flight on it then fail
-   * with `Unavailable`, and the next call dials again. Both sides of a
-   * connection ping, so a server also lets go of dead clients' calls.
-   * Why 10 s: close to what gRPC keepalive users set (a ping every few
-   * seconds, a timeout of a few more), below libp2p's own 15 s worst case
-   * (10 s interval, 5 s least ping timeout, growing after failures), and a
-   * ping every 5 s costs little when idle (docs/POOL.md has the figures). A
+   * `livenessCheck` service pings a connection that has been silent for
+   * 10/16 of it (a Yamux ping frame on Yamux connections, an `/ipfs/ping`
+   * stream on others, such as QUIC) and aborts one whose ping got no answer
+   * within another 4/16. Calls in flight on it then fail with `Unavailable`,
+   * and the next call dials again. Both sides of a connection check it, so a
+   * server also lets go of dead clients' calls; a connection carrying
+   * traffic is never pinged, and an idle one sees one ping and one answer
+   * every 6 to 7 s. Why 10 s: close to what gRPC keepalive users set (a ping
+   * every few seconds, a timeout of a few more), below libp2p's own 15 s
+   * worst case (10 s interval, 5 s least ping timeout, growing after
+   * failures), and idle pings cost little (docs/POOL.md has the figures). A
    * smaller bound pings more often and gives a ping less time, so a busy or
    * slow link is more likely to be cut while alive. `0` turns the monitor
    * off; a negative value is refused (`RangeError`). Given

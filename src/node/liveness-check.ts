@@ -1,10 +1,11 @@
 // Relies on: libp2p ~3.3.11's `Connection` keeping its muxer as a `muxer`
-// field (public in the class, absent from `@libp2p/interface`'s typings),
-// and @libp2p/yamux ~8.0.3's `YamuxMuxer.ping({ signal })` (a Yamux ping
-// frame on stream 0, resolved by the peer's ACK; concurrent calls share one
-// ping). A connection whose muxer has no `ping` (QUIC, mplex, …) is checked as
-// libp2p's connection monitor checks every connection: an `/ipfs/ping/1.0.0`
-// stream with 32 random bytes echoed.
+// field (public in the class, absent from `@libp2p/interface`'s typings);
+// @libp2p/utils' AbstractStreamMuxer handing every chunk read from the
+// connection to `this.onData(chunk)` (so an own `onData` on the instance sees
+// them all); and @libp2p/yamux ~8.0.3's `YamuxMuxer.ping()` (a Yamux ping
+// frame on stream 0, resolved by the peer's ACK). A connection whose muxer has
+// no `ping` (QUIC, mplex, …) is checked as libp2p's connection monitor checks
+// every connection: an `/ipfs/ping/1.0.0` stream with 32 random bytes echoed.
 import type { ComponentLogger, Connection, Logger, Startable } from "@libp2p/interface";
 import type { ConnectionManager } from "@libp2p/interface-internal";
 import { byteStream } from "@libp2p/utils";
@@ -13,13 +14,22 @@ import { byteStream } from "@libp2p/utils";
 const PING_PROTOCOL = "/ipfs/ping/1.0.0";
 /** Bytes a stream check sends and expects back (libp2p's ping size). */
 const PING_BYTES = 32;
+/** Ticks per `livenessTimeoutMs`: the check looks at every connection once a tick. */
+const TICKS_PER_TIMEOUT = 16;
+/** Ticks of silence on a connection before it is pinged. */
+const IDLE_TICKS = 10;
+/** Ticks a ping is given to be answered. */
+const ANSWER_TICKS = 4;
+// A peer that dies right after its last frame is found within
+// 1 (the tick that notices the frame) + IDLE_TICKS + ANSWER_TICKS = 15 ticks,
+// one tick inside the bound.
 
 /** Options of {@link livenessCheck}. */
 export interface LivenessCheckInit {
   /**
-   * Longest time, in milliseconds, a dead connection stays open: every
-   * connection is pinged every half of it, and one whose ping got no answer
-   * by the next round is aborted. Must be positive.
+   * Longest time, in milliseconds, a dead connection stays open: a connection
+   * that has been silent for 10/16 of it is pinged, and one whose ping is not
+   * answered within another 4/16 is aborted. Must be positive.
    */
   livenessTimeoutMs: number;
 }
@@ -33,23 +43,44 @@ export interface LivenessCheckComponents {
 }
 
 /** The part of a Yamux muxer the check uses (private in libp2p's typings). */
-interface PingingMuxer {
-  ping(options: { signal: AbortSignal }): Promise<number>;
+interface WatchedMuxer {
+  ping(): Promise<number>;
+  onData(chunk: unknown): void;
+}
+
+/** What the check knows of one connection. */
+interface ConnectionState {
+  /** Set by the muxer hook when a chunk arrives; cleared by the next tick. */
+  heard: boolean;
+  /** When the check last knew the peer alive (`performance.now()`). */
+  aliveMs: number;
+  /** When the outstanding ping left, or undefined when there is none. */
+  pingSentMs: number | undefined;
+  /** Ends the outstanding stream ping when its answer is late. */
+  pingAbort: AbortController | undefined;
 }
 
 /**
  * A libp2p service that finds dead connections within `livenessTimeoutMs`,
- * the job of libp2p's connection monitor, at a fraction of its cost on Yamux
- * connections: it pings a Yamux connection with a Yamux ping frame (12 bytes
- * each way on the connection) instead of opening, negotiating and closing an
- * `/ipfs/ping` stream every round on both sides. Connections whose muxer has
- * no ping (QUIC's) get libp2p's stream ping.
+ * the job of libp2p's connection monitor, at a fraction of its cost: it pings
+ * only connections that have gone silent, and pings a Yamux connection with a
+ * Yamux ping frame (12 bytes each way) instead of opening, negotiating and
+ * closing an `/ipfs/ping` stream. Connections whose muxer has no ping
+ * (QUIC's) get libp2p's stream ping.
  *
- * One timer serves every connection: each round, every `livenessTimeoutMs / 2`,
- * ends the previous round, aborting each connection whose ping is still
- * unanswered (which fails its streams, so calls in flight end `Unavailable`),
- * and pings every open connection. A peer that stops answering just after a
- * ping is therefore found at most two rounds later, within the bound.
+ * Any frame from the peer shows it alive: the check hooks each Yamux
+ * muxer's input, where a chunk only sets a flag. One timer serves every
+ * connection and ticks 16 times per `livenessTimeoutMs`. A connection from
+ * which nothing has arrived for 10 ticks is pinged; one whose ping is still
+ * unanswered 4 ticks later is aborted (which fails its streams, so calls in
+ * flight end `Unavailable`). A peer that dies right after its last frame is
+ * thus found within 15 ticks, inside the bound. Both sides run the same rule,
+ * so on an idle connection the first side to reach 10 silent ticks pings and
+ * the other, hearing the ping, does not: one ping and one answer per
+ * connection every 10 to 11 ticks, where a ping from each side every half of
+ * the bound made four frames. A busy connection is never pinged. A tick that
+ * runs late (the event loop was blocked, so answers may sit unread) aborts
+ * nothing; the next one decides.
  *
  * `createRpcNode` runs it, as the `livenessCheck` service, in place of
  * libp2p's connection monitor unless `libp2p.connectionMonitor` is given.
@@ -75,10 +106,14 @@ export class LivenessCheck implements Startable {
   readonly [Symbol.toStringTag] = "p2prpc:liveness-check";
   readonly #components: LivenessCheckComponents;
   readonly #log: Logger;
-  readonly #roundMs: number;
+  readonly #tickMs: number;
+  readonly #idleMs: number;
+  readonly #answerMs: number;
+  readonly #states = new WeakMap<Connection, ConnectionState>();
   #timer: ReturnType<typeof setInterval> | undefined;
-  /** Ends the round in progress: its unanswered pings fail. */
-  #round: AbortController | undefined;
+  #lastTickMs = 0;
+  /** The last tick aborted nothing because it ran late. */
+  #deferred = false;
 
   constructor(components: LivenessCheckComponents, init: LivenessCheckInit) {
     if (!(init.livenessTimeoutMs > 0)) {
@@ -88,50 +123,120 @@ export class LivenessCheck implements Startable {
     }
     this.#components = components;
     this.#log = components.logger.forComponent("p2prpc:liveness-check");
-    this.#roundMs = Math.max(1, Math.floor(init.livenessTimeoutMs / 2));
+    this.#tickMs = Math.max(1, init.livenessTimeoutMs / TICKS_PER_TIMEOUT);
+    // Half a tick short of the whole ticks, so timer jitter never costs one.
+    this.#idleMs = (IDLE_TICKS - 0.5) * this.#tickMs;
+    this.#answerMs = (ANSWER_TICKS - 0.5) * this.#tickMs;
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.#nextRound(), this.#roundMs);
+    this.#lastTickMs = performance.now();
+    this.#timer = setInterval(() => this.#tick(), this.#tickMs);
     this.#timer.unref?.();
   }
 
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#round?.abort(stoppedError());
-    this.#round = undefined;
   }
 
-  #nextRound(): void {
-    this.#round?.abort(timeoutError(this.#roundMs));
-    const round = new AbortController();
-    this.#round = round;
+  #tick(): void {
+    const now = performance.now();
+    // A tick late by more than half a tick follows a blocked event loop, and
+    // runs before the input that came meanwhile is read: it aborts nothing,
+    // unless the tick before it deferred too (a loop that is always late).
+    const late = now - this.#lastTickMs >= 1.5 * this.#tickMs;
+    const mayAbort = !late || this.#deferred;
+    this.#deferred = !mayAbort;
+    this.#lastTickMs = now;
     for (const connection of this.#components.connectionManager.getConnections()) {
       if (connection.status !== "open") {
         continue;
       }
-      this.#check(connection, round.signal).catch((error: unknown) => {
-        if (round.signal.reason?.name === "AbortError") {
-          return; // the node stopped
+      const state = this.#states.get(connection);
+      if (state === undefined) {
+        this.#watch(connection, now);
+      } else if (state.heard) {
+        // Anything from the peer answers an outstanding ping too.
+        state.heard = false;
+        state.aliveMs = now;
+        state.pingSentMs = undefined;
+      } else if (state.pingSentMs === undefined) {
+        if (now - state.aliveMs >= this.#idleMs) {
+          this.#ping(connection, state, now);
         }
-        this.#log.error(
-          "no answer from %p, aborting the connection: %e",
-          connection.remotePeer,
-          error,
-        );
-        connection.abort(error instanceof Error ? error : timeoutError(this.#roundMs));
-      });
+      } else if (mayAbort && now - state.pingSentMs >= this.#answerMs) {
+        this.#abort(connection, state);
+      }
     }
   }
 
-  #check(connection: Connection, signal: AbortSignal): Promise<unknown> {
-    const muxer = (connection as { muxer?: Partial<PingingMuxer> }).muxer;
-    if (typeof muxer?.ping === "function") {
-      return (muxer as PingingMuxer).ping({ signal });
+  /** Starts watching a connection seen for the first time: its opening counts as heard. */
+  #watch(connection: Connection, now: number): void {
+    const state: ConnectionState = {
+      heard: false,
+      aliveMs: now,
+      pingSentMs: undefined,
+      pingAbort: undefined,
+    };
+    this.#states.set(connection, state);
+    const muxer = yamuxOf(connection);
+    if (muxer !== undefined) {
+      const onData = muxer.onData;
+      muxer.onData = (chunk) => {
+        state.heard = true;
+        onData.call(muxer, chunk);
+      };
     }
-    return streamPing(connection, signal);
   }
+
+  #ping(connection: Connection, state: ConnectionState, now: number): void {
+    state.pingSentMs = now;
+    const answered = (): void => {
+      state.pingSentMs = undefined;
+      state.pingAbort = undefined;
+      state.aliveMs = performance.now();
+    };
+    const muxer = yamuxOf(connection);
+    if (muxer !== undefined) {
+      // No signal: on a dead connection the ping stays pending, and is
+      // collected with the connection once it is aborted.
+      muxer.ping().then(answered, (error: unknown) => this.#failed(connection, state, error));
+      return;
+    }
+    const abort = new AbortController();
+    state.pingAbort = abort;
+    streamPing(connection, abort.signal).then(answered, (error: unknown) =>
+      this.#failed(connection, state, error),
+    );
+  }
+
+  /** A ping that failed before its time was up (the connection closing, a reset stream). */
+  #failed(connection: Connection, state: ConnectionState, error: unknown): void {
+    if (state.pingSentMs === undefined || connection.status !== "open") {
+      return;
+    }
+    this.#log.error("ping to %p failed, aborting the connection: %e", connection.remotePeer, error);
+    state.pingSentMs = undefined;
+    connection.abort(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  #abort(connection: Connection, state: ConnectionState): void {
+    const error = timeoutError(this.#answerMs);
+    this.#log.error("no answer from %p, aborting the connection: %e", connection.remotePeer, error);
+    state.pingSentMs = undefined;
+    state.pingAbort?.abort(error);
+    state.pingAbort = undefined;
+    connection.abort(error);
+  }
+}
+
+/** The connection's Yamux muxer, if it has one (one with a ping frame and a hookable input). */
+function yamuxOf(connection: Connection): WatchedMuxer | undefined {
+  const muxer = (connection as { muxer?: Partial<WatchedMuxer> }).muxer;
+  return typeof muxer?.ping === "function" && typeof muxer.onData === "function"
+    ? (muxer as WatchedMuxer)
+    : undefined;
 }
 
 /** libp2p's connection monitor's check: 32 random bytes echoed on an `/ipfs/ping` stream. */
@@ -154,10 +259,8 @@ async function streamPing(connection: Connection, signal: AbortSignal): Promise<
   }
 }
 
-function timeoutError(roundMs: number): Error {
-  return Object.assign(new Error(`no ping answer within ${roundMs} ms`), { name: "TimeoutError" });
-}
-
-function stoppedError(): Error {
-  return Object.assign(new Error("the node stopped"), { name: "AbortError" });
+function timeoutError(answerMs: number): Error {
+  return Object.assign(new Error(`no ping answer within ${Math.round(answerMs)} ms`), {
+    name: "TimeoutError",
+  });
 }

@@ -8,9 +8,9 @@ export async function waitFor(
   what: string,
   limitMs = 5000,
 ): Promise<void> {
-  const start = Date.now();
+  const start = performance.now();
   while (!condition()) {
-    if (Date.now() - start > limitMs) {
+    if (performance.now() - start > limitMs) {
       throw new Error(`timed out after ${limitMs} ms waiting for ${what}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 5));

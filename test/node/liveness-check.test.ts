@@ -2,18 +2,21 @@ import assert from "node:assert/strict";
 import type { Connection, Libp2p } from "@libp2p/interface";
 import { afterEach, describe, it } from "vitest";
 import { createRpcNode } from "../../src/index.ts";
+
+type RpcNode = Awaited<ReturnType<typeof createRpcNode>>;
+
 import { waitFor } from "../helpers/wait-for.ts";
 import { within } from "../helpers/within.ts";
 
 /** The bound in these tests: short, so they end fast. */
-const LIVENESS_TIMEOUT_MS = 400;
+const LIVENESS_TIMEOUT_MS = 800;
 /** What a detection may take over the bound: timers and a busy machine. */
 const SLACK_MS = 1000;
 const PING_PROTOCOL = "/ipfs/ping/1.0.0";
 
 /** The part of a Yamux muxer the tests watch and change (private in libp2p's typings). */
 interface YamuxInternals {
-  ping?: (options: { signal: AbortSignal }) => Promise<number>;
+  ping?: (options?: { signal?: AbortSignal }) => Promise<number>;
   handlePing?: (header: unknown) => void;
 }
 
@@ -23,13 +26,14 @@ function muxerOf(connection: Connection): YamuxInternals {
   return muxer;
 }
 
-/** Counts what the liveness check does on `connection`: Yamux pings answered, ping streams opened. */
-function watch(connection: Connection): { pings: number; pingStreams: number } {
-  const counts = { pings: 0, pingStreams: 0 };
+/** Counts what the liveness check does on `connection`: Yamux pings sent and answered, ping streams opened. */
+function watch(connection: Connection): { sent: number; pings: number; pingStreams: number } {
+  const counts = { sent: 0, pings: 0, pingStreams: 0 };
   const muxer = muxerOf(connection);
   const ping = muxer.ping;
   if (ping !== undefined) {
     muxer.ping = async (options) => {
+      counts.sent++;
       const rtt = await ping.call(muxer, options);
       counts.pings++;
       return rtt;
@@ -52,15 +56,18 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
   });
 
   /** A client connected to a server over TCP; identify stays out of the way. */
-  async function connectedPair(): Promise<{ client: Libp2p; server: Libp2p; conn: Connection }> {
-    const options = {
-      livenessTimeoutMs: LIVENESS_TIMEOUT_MS,
-      identifyDelayMs: 60_000,
-      listen: ["/ip4/127.0.0.1/tcp/0"],
-    };
-    const server = await createRpcNode(options);
+  async function connectedPair(
+    serverTimeoutMs = LIVENESS_TIMEOUT_MS,
+    clientTimeoutMs = LIVENESS_TIMEOUT_MS,
+  ): Promise<{ client: RpcNode; server: RpcNode; conn: Connection }> {
+    const options = { identifyDelayMs: 60_000, listen: ["/ip4/127.0.0.1/tcp/0"] };
+    const server = await createRpcNode({ ...options, livenessTimeoutMs: serverTimeoutMs });
     nodes.push(server);
-    const client = await createRpcNode({ ...options, listen: [] });
+    const client = await createRpcNode({
+      ...options,
+      livenessTimeoutMs: clientTimeoutMs,
+      listen: [],
+    });
     nodes.push(client);
     const address = server.getMultiaddrs()[0];
     assert.ok(address !== undefined);
@@ -80,6 +87,43 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     );
   });
 
+  it("never pings a connection that carries traffic", async () => {
+    const { client, server, conn } = await connectedPair();
+    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
+    const serverConn = server.getConnections(client.peerId)[0];
+    assert.ok(serverConn !== undefined);
+    const clientCounts = watch(conn);
+    const serverCounts = watch(serverConn);
+    // Stream pings back to back for three bounds: frames every millisecond
+    // or so, where the check pings after 10/16 of a bound of silence.
+    const started = performance.now();
+    let exchanges = 0;
+    while (performance.now() - started < 3 * LIVENESS_TIMEOUT_MS) {
+      await client.services.ping.ping(server.peerId, { signal: AbortSignal.timeout(5000) });
+      exchanges++;
+    }
+    assert.ok(exchanges > 10, `${exchanges} exchanges`);
+    assert.equal(clientCounts.sent, 0, "the client sent no Yamux ping");
+    assert.equal(serverCounts.sent, 0, "the server sent no Yamux ping");
+    assert.equal(conn.status, "open");
+  });
+
+  it("lets one side's pings keep an idle connection: the side that hears them sends none", async () => {
+    // The server pings after 10/16 of 400 ms of silence, the client after
+    // 10/16 of 4 s; the server's pings reach the client every ~270 ms.
+    const { client, server, conn } = await connectedPair(400, 4000);
+    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
+    const serverConn = server.getConnections(client.peerId)[0];
+    assert.ok(serverConn !== undefined);
+    const clientCounts = watch(conn);
+    const serverCounts = watch(serverConn);
+    // Each server ping needs 237 ms of silence first, so 12 of them span
+    // more than the 2.4 s of silence after which the client would ping.
+    await waitFor(() => serverCounts.pings >= 12, "twelve answered server pings", 10_000);
+    assert.equal(clientCounts.sent, 0, "the client, hearing the server's pings, sent none");
+    assert.equal(conn.status, "open");
+  });
+
   it("aborts a connection whose peer stops answering pings, within the bound", async () => {
     const { client, server, conn } = await connectedPair();
     await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
@@ -96,6 +140,41 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     const elapsedMs = performance.now() - started;
     assert.ok(elapsedMs < LIVENESS_TIMEOUT_MS + SLACK_MS, `closed after ${elapsedMs} ms`);
     assert.equal(conn.status, "aborted");
+  });
+
+  it("keeps a live connection whose event loop was blocked while a ping was out", async () => {
+    // The client pings first (its bound is the shorter one).
+    const { conn } = await connectedPair(4 * LIVENESS_TIMEOUT_MS, LIVENESS_TIMEOUT_MS);
+    const muxer = muxerOf(conn);
+    const ping = muxer.ping;
+    assert.ok(ping !== undefined);
+    let blocked = false;
+    let answeredAfter = 0;
+    muxer.ping = (options) => {
+      const answer = ping.call(muxer, options);
+      if (blocked) {
+        answer.then(
+          () => answeredAfter++,
+          () => {},
+        );
+      } else {
+        // Blocks the event loop (both nodes') for two bounds right after the
+        // ping is queued, as a long GC pause or synchronous work would: the
+        // next tick comes long after the ping's time, before its answer is read.
+        blocked = true;
+        const until = performance.now() + 2 * LIVENESS_TIMEOUT_MS;
+        while (performance.now() < until) {
+          // busy
+        }
+      }
+      return answer;
+    };
+    await waitFor(
+      () => answeredAfter >= 2 || conn.status !== "open",
+      "two answered pings after the blocked one, or the connection's end",
+      10_000,
+    );
+    assert.equal(conn.status, "open", "the live connection was kept");
   });
 
   it("checks a connection whose muxer has no ping with an /ipfs/ping stream", async () => {
