@@ -13,6 +13,7 @@ export const SYSTEM_IDS = [
   "connect-node",
   "libp2p-new-stream",
   "libp2p-one-stream",
+  "libp2p-one-stream-quic",
   "connect-on-libp2p",
   "net",
 ] as const;
@@ -24,14 +25,17 @@ export type SystemId = (typeof SYSTEM_IDS)[number];
  * baseline, which runs only with `--baseline=<git ref>`, and p2prpc on a
  * libp2p node of the user's own, stock and through `withFastPath`, which
  * measure the fast path (`--only=p2prpc-tcp,p2prpc-tcp-stock,p2prpc-tcp-fastpath`)
- * and would add two systems' worth of time to every default run.
+ * and would add two systems' worth of time to every default run, and raw
+ * libp2p over QUIC, the floor of p2prpc's QUIC figures
+ * (`--only=p2prpc-quic,libp2p-one-stream-quic,p2prpc-tcp,libp2p-one-stream`).
  */
 export const DEFAULT_SYSTEM_IDS: readonly SystemId[] = SYSTEM_IDS.filter(
   (id) =>
     id !== "p2prpc-tcp-baseline" &&
     id !== "p2prpc-tcp-baseline-client" &&
     id !== "p2prpc-tcp-stock" &&
-    id !== "p2prpc-tcp-fastpath",
+    id !== "p2prpc-tcp-fastpath" &&
+    id !== "libp2p-one-stream-quic",
 );
 
 export interface SystemInfo {
@@ -126,6 +130,14 @@ export const SYSTEMS: Readonly<Record<SystemId, SystemInfo>> = {
     id: "libp2p-one-stream",
     label: "libp2p raw, one stream",
     description: "raw libp2p streams (same TCP stack), long-lived streams reused for every request",
+    workloads: ["a", "b", "c", "d", "e", "i"],
+    tls: false,
+  },
+  "libp2p-one-stream-quic": {
+    id: "libp2p-one-stream-quic",
+    label: "libp2p raw QUIC, one stream",
+    description:
+      "raw libp2p streams over QUIC (@chainsafe/libp2p-quic, as p2prpc QUIC), long-lived streams reused for every request",
     workloads: ["a", "b", "c", "d", "e", "i"],
     tls: false,
   },

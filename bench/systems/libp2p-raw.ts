@@ -52,16 +52,27 @@ async function serverStreamOn(
   await stream.close();
 }
 
+/** Where the raw server listens, by transport. */
+const LISTEN = {
+  tcp: "/ip4/127.0.0.1/tcp/0",
+  quic: "/ip4/127.0.0.1/udp/0/quic-v1",
+} as const;
+
 /**
- * Raw libp2p streams on the stack createRpcNode builds (TCP + Noise + Yamux),
- * with varint-prefixed frames and no RPC layer. `new-stream` opens a
- * negotiated stream per request; `one-stream` reuses long-lived streams.
+ * Raw libp2p streams on the stack createRpcNode builds (TCP + Noise + Yamux,
+ * or QUIC), with varint-prefixed frames and no RPC layer. `new-stream` opens
+ * a negotiated stream per request; `one-stream` reuses long-lived streams.
+ * Over QUIC it is the floor under p2prpc's QUIC figures: what the transport
+ * itself moves.
  */
-export function libp2pRawSystem(pattern: "new-stream" | "one-stream"): SystemModule {
+export function libp2pRawSystem(
+  pattern: "new-stream" | "one-stream",
+  transport: keyof typeof LISTEN = "tcp",
+): SystemModule {
   return {
     async startServer(context) {
       const node = await createRpcNode({
-        listen: ["/ip4/127.0.0.1/tcp/0"],
+        listen: [LISTEN[transport]],
         libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER },
       });
       await node.handle(

@@ -35,6 +35,8 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
       return (await import("./libp2p-raw.ts")).libp2pRawSystem("new-stream");
     case "libp2p-one-stream":
       return (await import("./libp2p-raw.ts")).libp2pRawSystem("one-stream");
+    case "libp2p-one-stream-quic":
+      return (await import("./libp2p-raw.ts")).libp2pRawSystem("one-stream", "quic");
     case "connect-on-libp2p":
       return (await import("./connect-on-raw-libp2p.ts")).connectOnRawLibp2pSystem();
     case "net":
