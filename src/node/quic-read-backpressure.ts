@@ -4,7 +4,9 @@
 // constructor argument as `init`, whose `connection` is the native QUIC
 // connection with `inboundStream()` and `outboundStream()`; a native stream
 // has `id()` (the libp2p stream's `id`) and `read(max)`, which the libp2p
-// stream's read loop calls with 4,096 bytes whatever its read status;
+// stream's read loop calls with 4,096 bytes whatever its read status, and
+// which resolves with what the stream has, up to `max` bytes, in a buffer of
+// that length;
 // `QuicStream.sendPause()` and `sendResume()` do nothing. Checked per
 // connection and stream: without `init.connection`, or for a stream whose
 // id matches no native stream, QUIC is used as it is (a paused stream reads
@@ -32,6 +34,16 @@ interface NativeConnection {
 interface QuicMuxerFactoryInit {
   connection: NativeConnection;
 }
+
+/**
+ * Bytes a native read may bring at most, where `@chainsafe/libp2p-quic` asks
+ * for 4,096. Each read is an async call into the native binding and a
+ * promise, so 4 KiB reads capped a 64 KiB bulk transfer at 60 MB/s, the
+ * receiver's CPU saturated (bench/README.md, "QUIC bulk"). A read returns
+ * what has arrived, in a buffer of its length, so small messages cost the
+ * same as before.
+ */
+export const NATIVE_READ_BYTES = 64 * 1024;
 
 /** Holds a stream's native reads while its libp2p stream is paused. */
 class ReadGate {
@@ -75,7 +87,9 @@ function quicInitOf(factory: StreamMuxerFactory): QuicMuxerFactoryInit | undefin
  * writes wait, as over TCP. It rebuilds the muxer factory the transport hands
  * to libp2p's upgrader around a view of the native connection whose streams'
  * `read()` waits while the libp2p stream is paused: one read already under
- * way (4 KiB at most) still arrives. When the factory is not of that shape,
+ * way (64 KiB at most) still arrives. Each native read also asks for up to
+ * 64 KiB instead of 4 KiB ({@link NATIVE_READ_BYTES}), which doubles QUIC's
+ * bulk throughput. When the factory is not of that shape,
  * the transport is used as it is, and the node logs that once
  * (`p2prpc:wrappers`). Delete it once the QUIC stream pauses its reads
  * itself.
@@ -131,7 +145,7 @@ export function withQuicReadBackpressure(
             for (let closed = gate.closed; closed !== undefined; closed = gate.closed) {
               await closed;
             }
-            return read(max);
+            return read(Math.max(max, NATIVE_READ_BYTES));
           };
         }
         const value: unknown = Reflect.get(target, key, target);

@@ -5,9 +5,13 @@ import { createLibp2p } from "libp2p";
 import { afterEach, describe, it } from "vitest";
 import { quicReadBackpressure } from "../../src/libp2p.ts";
 import { fallbackReporter } from "../../src/node/fallback-reporter.ts";
-import { withQuicReadBackpressure } from "../../src/node/quic-read-backpressure.ts";
+import {
+  NATIVE_READ_BYTES,
+  withQuicReadBackpressure,
+} from "../../src/node/quic-read-backpressure.ts";
 import { captureWrapperLog } from "../helpers/capture-wrapper-log.ts";
 import { waitFor } from "../helpers/wait-for.ts";
+import { within } from "../helpers/within.ts";
 
 const PROTOCOL = "/p2prpc-test/quic-pause/1.0.0";
 const MiB = 1024 * 1024;
@@ -83,12 +87,46 @@ describe("quicReadBackpressure", () => {
     await waitFor(() => paused.readBufferLength > 0, "the read under way to arrive");
     // ...and only the one read that was under way reached JavaScript.
     assert.ok(
-      paused.readBufferLength <= 8192,
+      paused.readBufferLength <= NATIVE_READ_BYTES,
       `${paused.readBufferLength} bytes read while paused`,
     );
     assert.equal(paused.status, "open");
     paused.resume();
     await waitFor(() => received === SENT_BYTES, "every byte after resume()");
+  });
+
+  it("reads up to 64 KiB at a time where plain QUIC reads 4 KiB", async () => {
+    const largest = async (transport: (components: never) => Transport): Promise<number> => {
+      const server = await node(transport, ["/ip4/127.0.0.1/udp/0/quic-v1"]);
+      const client = await node(quic(), []);
+      nodes.push(server, client);
+      const done = Promise.withResolvers<number>();
+      await server.handle(PROTOCOL, (stream) => {
+        let max = 0;
+        let total = 0;
+        stream.addEventListener("message", (event) => {
+          max = Math.max(max, event.data.byteLength);
+          total += event.data.byteLength;
+          if (total === 16 * CHUNK.byteLength) {
+            done.resolve(max);
+          }
+        });
+      });
+      const stream = await client.dialProtocol(server.getMultiaddrs(), PROTOCOL, {
+        signal: AbortSignal.timeout(5000),
+      });
+      const progress = { sent: 0 };
+      for (let i = 0; i < 16; i++) {
+        if (!stream.send(CHUNK)) {
+          await new Promise((resolve) => stream.addEventListener("drain", resolve, { once: true }));
+        }
+        progress.sent += CHUNK.byteLength;
+      }
+      return within(done.promise, "the 1 MiB to arrive", 5000);
+    };
+    assert.equal(await largest(quic()), 4096, "plain QUIC reads 4 KiB at a time (canary)");
+    const wrapped = await largest(quicReadBackpressure(quic()));
+    assert.ok(wrapped > 4096 && wrapped <= NATIVE_READ_BYTES, `largest read ${wrapped} bytes`);
   });
 
   it("leaves a muxer factory that is not QUIC's as it is, and logs that once", () => {
