@@ -1,6 +1,6 @@
 /**
  * Where an idle peer's bytes go: `npm exec -- node --expose-gc
- * bench/heap-per-peer.ts [tcp|quic|nodes] [peers] [snapshot dir]`.
+ * bench/heap-per-peer.ts [tcp|quic|nodes|pooled] [peers] [snapshot dir]`.
  *
  * The same set-up as workload (g) (`bench/systems/p2prpc.ts`: a server node
  * in a child process, and in this process one `createRpcNode` per peer, each
@@ -19,17 +19,27 @@
  * `peers` to a few hundred with snapshots: a snapshot of 1,000 client nodes
  * is over a gigabyte. `nodes` makes the client's nodes and never connects
  * them: the part of the client's figure that is a whole node per peer.
+ * `pooled` turns the set-up around to measure the client's side of a pooled
+ * peer: the child process runs `peers` server nodes, and this process one
+ * client node (made before the first measurement, so it is not counted)
+ * whose pool calls each of them once over TCP and keeps them all (its
+ * `maxPeers` and idle timeout raised for it); the server figure is then a
+ * whole node per peer.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
+import { createClient } from "@connectrpc/connect";
+import { BenchService } from "../gen/p2prpc/bench/v1/bench_pb.ts";
+import { createLibp2pTransport, createRpcNode } from "../src/index.ts";
 import type { ServerInfo } from "./ipc-messages.ts";
+import { MANY_PEERS_CONNECTION_MANAGER } from "./systems/many-peers.ts";
 import { p2prpcSystem } from "./systems/p2prpc.ts";
 import { SMALL_PAYLOAD } from "./workloads/workload-context.ts";
 
 const USAGE =
-  "usage: node --expose-gc bench/heap-per-peer.ts [tcp|quic|nodes] [peers] [snapshot dir]";
+  "usage: node --expose-gc bench/heap-per-peer.ts [tcp|quic|nodes|pooled] [peers] [snapshot dir]";
 /** Peers connecting at once, as in (g). */
 const PARALLEL = 8;
 /** Idle time after the last call: identify runs 1 s after a connection opens. */
@@ -76,16 +86,24 @@ function measure(kind: GcKind, snapshotFile: string | undefined): Memory {
   return { rss, heapUsed, heapTotal, external, arrayBuffers, tcpSockets };
 }
 
-async function serve(transport: "tcp" | "quic"): Promise<void> {
-  const info = await p2prpcSystem(transport).startServer({
-    tls: undefined,
-    waitForRelease: () => new Promise(() => {}),
-  });
+/** Runs `count` server nodes; sends the first's info, with every node's address in `addresses`. */
+async function serve(transport: "tcp" | "quic", count: number): Promise<void> {
+  const system = p2prpcSystem(transport);
+  const context = { tls: undefined, waitForRelease: () => new Promise<void>(() => {}) };
+  const infos: ServerInfo[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      next++;
+      infos.push(await system.startServer(context));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, worker));
   process.on("message", (message: ToServer) =>
     process.send?.(measure(message.gc, message.snapshot)),
   );
   process.on("disconnect", () => process.exit(0));
-  process.send?.(info);
+  process.send?.({ ...infos[0], addresses: infos.map((info) => info.address) });
 }
 
 function nextMessage<T>(child: ChildProcess): Promise<T> {
@@ -100,8 +118,39 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
   });
 }
 
-/** `nodes`: the client's nodes only, never connected (what a client node costs by itself). */
-type Mode = "tcp" | "quic" | "nodes";
+/**
+ * `nodes`: the client's nodes only, never connected (what a client node
+ * costs by itself). `pooled`: one client node calling many server nodes.
+ */
+type Mode = "tcp" | "quic" | "nodes" | "pooled";
+
+/** What the child sends first: its first node's info and every node's address. */
+type ServedInfo = ServerInfo & { readonly addresses: readonly string[] };
+
+/** The client node of `pooled`: keeps every peer it calls, as a pool of that size would. */
+function pooledClient(peers: number): ReturnType<typeof createRpcNode> {
+  return createRpcNode({
+    listen: [],
+    connectionKeeper: { maxPeers: peers, idleTimeoutMs: 3_600_000 },
+    libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER },
+  });
+}
+
+/** One unary call from `node` to each address, `PARALLEL` at a time, each within 10 s. */
+async function callEach(
+  node: Awaited<ReturnType<typeof createRpcNode>>,
+  addresses: readonly string[],
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < addresses.length) {
+      const peer = addresses[next++] as string;
+      const client = createClient(BenchService, createLibp2pTransport({ libp2p: node, peer }));
+      await client.unary({ payload: SMALL_PAYLOAD }, { timeoutMs: 10_000 });
+    }
+  };
+  await Promise.all(Array.from({ length: PARALLEL }, worker));
+}
 
 async function connectPeers(server: ServerInfo, mode: Mode, peers: number): Promise<void> {
   const client = p2prpcSystem(mode === "quic" ? "quic" : "tcp").createClient({
@@ -139,7 +188,7 @@ async function main(): Promise<void> {
   const [mode = "tcp", peersText = "200", snapshotDir] = process.argv.slice(2);
   const peers = Number(peersText);
   if (
-    (mode !== "tcp" && mode !== "quic" && mode !== "nodes") ||
+    (mode !== "tcp" && mode !== "quic" && mode !== "nodes" && mode !== "pooled") ||
     !Number.isInteger(peers) ||
     peers < 1
   ) {
@@ -147,22 +196,32 @@ async function main(): Promise<void> {
   }
   const file = (side: string, count: number): string | undefined =>
     snapshotDir === undefined ? undefined : join(snapshotDir, `${side}-${count}.heapsnapshot`);
-  const server = fork(fileURLToPath(import.meta.url), ["serve", mode], {
-    execArgv: ["--expose-gc"],
-  });
+  const pooled = mode === "pooled";
+  const server = fork(
+    fileURLToPath(import.meta.url),
+    ["serve", mode === "quic" ? "quic" : "tcp", String(pooled ? peers : 1)],
+    { execArgv: ["--expose-gc"] },
+  );
+  const node = pooled ? await pooledClient(peers) : undefined;
   try {
-    const info = await nextMessage<ServerInfo>(server);
+    const info = await nextMessage<ServedInfo>(server);
     const askServer = (gc: GcKind, snapshot: string | undefined): Promise<Memory> => {
       server.send({ gc, snapshot } satisfies ToServer);
       return nextMessage<Memory>(server);
     };
-    // Full GC first, then the memory-reducing one, on each side, before and after.
-    const serverBefore = await askServer("full", undefined);
-    const clientBefore = measure("full", undefined);
+    // Before, as (g) does: the memory-reducing GC first, which shrinks the
+    // young generation start-up grew, so the full GC's figure after the
+    // peers counts all their growth; after: the full GC, then the reducing one.
     const serverBeforeReduced = await askServer("reduce", file("server", 0));
     const clientBeforeReduced = measure("reduce", file("client", 0));
+    const serverBefore = await askServer("full", undefined);
+    const clientBefore = measure("full", undefined);
     const started = performance.now();
-    await connectPeers(info, mode, peers);
+    if (node === undefined) {
+      await connectPeers(info, mode, peers);
+    } else {
+      await callEach(node, info.addresses);
+    }
     const connectMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const serverAfter = await askServer("full", undefined);
@@ -173,6 +232,9 @@ async function main(): Promise<void> {
     console.log(
       `TCP sockets open at the end: server ${serverAfterReduced.tcpSockets - serverBefore.tcpSockets}, client ${clientAfterReduced.tcpSockets - clientBefore.tcpSockets}`,
     );
+    if (node !== undefined) {
+      console.log(`the client node's connections at the end: ${node.getConnections().length}`);
+    }
     console.log("KiB per peer: RSS = heapTotal + external + native; external ⊃ arrayBuffers");
     console.log(
       "| side, GC       |      RSS | heapUsed | heapTotal | arrayBuf | other ext |   native |",
@@ -191,7 +253,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === "serve") {
-  await serve(process.argv[3] === "quic" ? "quic" : "tcp");
+  await serve(process.argv[3] === "quic" ? "quic" : "tcp", Number(process.argv[4] ?? 1));
 } else {
   await main();
 }
