@@ -30,7 +30,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { createClient } from "@connectrpc/connect";
 import { BenchService } from "../gen/p2prpc/bench/v1/bench_pb.ts";
 import { createLibp2pTransport, createRpcNode } from "../src/index.ts";
@@ -55,6 +55,8 @@ interface Memory {
   readonly arrayBuffers: number;
   /** Open TCP sockets (libuv handles), to check that every peer is still connected. */
   readonly tcpSockets: number;
+  /** V8's young generation as reserved (`new_space`'s `space_size`). */
+  readonly newSpace: number;
 }
 
 /**
@@ -84,7 +86,9 @@ function measure(kind: GcKind, snapshotFile: string | undefined): Memory {
   const tcpSockets = process
     .getActiveResourcesInfo()
     .filter((resource) => resource === "TCPSocketWrap").length;
-  return { rss, heapUsed, heapTotal, external, arrayBuffers, tcpSockets };
+  const newSpace =
+    getHeapSpaceStatistics().find((space) => space.space_name === "new_space")?.space_size ?? 0;
+  return { rss, heapUsed, heapTotal, external, arrayBuffers, tcpSockets, newSpace };
 }
 
 /** Runs `count` server nodes; sends the first's info, with every node's address in `addresses`. */
@@ -236,6 +240,10 @@ async function main(): Promise<void> {
     if (node !== undefined) {
       console.log(`the client node's connections at the end: ${node.getConnections().length}`);
     }
+    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+    console.log(
+      `young generation (new_space) after the full GC, MiB: server ${mib(serverBefore.newSpace)} → ${mib(serverAfter.newSpace)}, client ${mib(clientBefore.newSpace)} → ${mib(clientAfter.newSpace)}`,
+    );
     console.log("KiB per peer: RSS = heapTotal + external + native; external ⊃ arrayBuffers");
     console.log(
       "| side, GC       |      RSS | heapUsed | heapTotal | arrayBuf | other ext |   native |",
