@@ -32,6 +32,11 @@
 export { batchWindowUpdates } from "./node/batch-window-updates.ts";
 export { cachedKeyCrypto } from "./node/cached-key-crypto.ts";
 export { corkTcpWrites } from "./node/cork-tcp-writes.ts";
+export type {
+  LinearConnectionList,
+  LinearConnectionListComponents,
+} from "./node/linear-connection-list.ts";
+export { linearConnectionList } from "./node/linear-connection-list.ts";
 export { optimisticSelect } from "./node/optimistic-select-muxer.ts";
 export type { OptimisticSelection } from "./node/optimistic-select-stream.ts";
 export { optimisticSelectionOf } from "./node/optimistic-select-stream.ts";

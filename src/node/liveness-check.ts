@@ -149,25 +149,33 @@ export class LivenessCheck implements Startable {
     const mayAbort = !late || this.#deferred;
     this.#deferred = !mayAbort;
     this.#lastTickMs = now;
-    for (const connection of this.#components.connectionManager.getConnections()) {
-      if (connection.status !== "open") {
-        continue;
+    // The manager's map, not getConnections(): no list is built per tick.
+    for (const connections of this.#components.connectionManager.getConnectionsMap().values()) {
+      for (const connection of connections) {
+        this.#check(connection, now, mayAbort);
       }
-      const state = this.#states.get(connection);
-      if (state === undefined) {
-        this.#watch(connection, now);
-      } else if (state.heard) {
-        // Anything from the peer answers an outstanding ping too.
-        state.heard = false;
-        state.aliveMs = now;
-        state.pingSentMs = undefined;
-      } else if (state.pingSentMs === undefined) {
-        if (now - state.aliveMs >= this.#idleMs) {
-          this.#ping(connection, state, now);
-        }
-      } else if (mayAbort && now - state.pingSentMs >= this.#answerMs) {
-        this.#abort(connection, state);
+    }
+  }
+
+  /** One connection's part of a tick. */
+  #check(connection: Connection, now: number, mayAbort: boolean): void {
+    if (connection.status !== "open") {
+      return;
+    }
+    const state = this.#states.get(connection);
+    if (state === undefined) {
+      this.#watch(connection, now);
+    } else if (state.heard) {
+      // Anything from the peer answers an outstanding ping too.
+      state.heard = false;
+      state.aliveMs = now;
+      state.pingSentMs = undefined;
+    } else if (state.pingSentMs === undefined) {
+      if (now - state.aliveMs >= this.#idleMs) {
+        this.#ping(connection, state, now);
       }
+    } else if (mayAbort && now - state.pingSentMs >= this.#answerMs) {
+      this.#abort(connection, state);
     }
   }
 

@@ -27,6 +27,7 @@ import { corkTcpWrites } from "./cork-tcp-writes.ts";
 import { deferIdentify } from "./defer-identify.ts";
 import { fallbackReporter, loggerOf } from "./fallback-reporter.ts";
 import { leanNoiseDecrypt } from "./lean-noise-decrypt.ts";
+import { LINEAR_CONNECTION_LIST_SERVICE, linearConnectionList } from "./linear-connection-list.ts";
 import { optimisticSelect } from "./optimistic-select-muxer.ts";
 import { optimisticSelectTransport } from "./optimistic-select-transport.ts";
 import { quicReadBackpressure } from "./quic-read-backpressure.ts";
@@ -112,6 +113,8 @@ function fastMuxer(factory: (components: Components) => StreamMuxerFactory) {
  *   own), `corkTcpWrites`, `quietNoiseDecoder` and `leanNoiseDecrypt`.
  * - Yamux (`yamux()`) gets `batchWindowUpdates` and `optimisticSelect`.
  * - `services.identify` runs `identifyDelayMs` after a connection opens.
+ * - The connection manager's `getConnections()` takes linear time
+ *   (`linearConnectionList`, added as a service).
  *
  * Everything else (TCP, memory, WebSockets, other encrypters and muxers, the
  * other services and options) passes through untouched. A known piece whose
@@ -161,6 +164,7 @@ export function withFastPath<T extends ServiceMap = ServiceMap>(
   // brought is kept.
   const services: Record<string, unknown> = {
     [BY_REFERENCE_TRACKER_SERVICE]: byReferenceTracker(),
+    [LINEAR_CONNECTION_LIST_SERVICE]: linearConnectionList(),
     ...given,
   };
   const identify = services.identify as ((components: never) => unknown) | undefined;
