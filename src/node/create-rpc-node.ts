@@ -106,8 +106,9 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * within another 4/16. Calls in flight on it then fail with `Unavailable`,
    * and the next call dials again. Both sides of a connection check it, so a
    * server also lets go of dead clients' calls; a connection carrying
-   * traffic is never pinged, and an idle one sees one ping and one answer
-   * every 6 to 7 s. Why 10 s: close to what gRPC keepalive users set (a ping
+   * traffic is pinged only every 30 s (for its `rtt`), and an idle one sees
+   * one ping and one answer every 6 to 7 s. Yamux's own keep-alive is off
+   * while the check runs. Why 10 s: close to what gRPC keepalive users set (a ping
    * every few seconds, a timeout of a few more), below libp2p's own 15 s
    * worst case (10 s interval, 5 s least ping timeout, growing after
    * failures), and idle pings cost little (docs/POOL.md has the figures). A
@@ -241,7 +242,15 @@ export async function createRpcNode<T extends ServiceMap = ServiceMap>(
       ],
       connectionEncrypters: [noise()],
       streamMuxers: [
-        yamux({ maxEarlyStreams: 1024, maxInboundStreams: 16_384, maxOutboundStreams: 16_384 }),
+        yamux({
+          maxEarlyStreams: 1024,
+          maxInboundStreams: 16_384,
+          maxOutboundStreams: 16_384,
+          // Yamux's keep-alive (a ping from each side every 30 s, a timer per
+          // connection, failures only logged) is redundant with the
+          // liveness check, which pings what is silent and measures rtt.
+          enableKeepAlive: !checkLiveness,
+        }),
       ],
       // Real loggers only for namespaces `DEBUG` enables (see lazyLogger):
       // libp2p's default makes them for every component, connection and

@@ -20,6 +20,12 @@ const TICKS_PER_TIMEOUT = 16;
 const IDLE_TICKS = 10;
 /** Ticks a ping is given to be answered. */
 const ANSWER_TICKS = 4;
+/**
+ * Longest time between two pings of a connection that is never silent, so
+ * that its `rtt` stays fresh: Yamux's own keep-alive interval, which the
+ * check replaces (`createRpcNode` turns that keep-alive off).
+ */
+const RTT_REFRESH_MS = 30_000;
 // A peer that dies right after its last frame is found within
 // 1 (the tick that notices the frame) + IDLE_TICKS + ANSWER_TICKS = 15 ticks,
 // one tick inside the bound.
@@ -56,6 +62,8 @@ interface ConnectionState {
   aliveMs: number;
   /** When the outstanding ping left, or undefined when there is none. */
   pingSentMs: number | undefined;
+  /** When the last ping left (-Infinity before the first). */
+  lastPingMs: number;
   /** Ends the outstanding stream ping when its answer is late. */
   pingAbort: AbortController | undefined;
 }
@@ -78,7 +86,10 @@ interface ConnectionState {
  * so on an idle connection the first side to reach 10 silent ticks pings and
  * the other, hearing the ping, does not: one ping and one answer per
  * connection every 10 to 11 ticks, where a ping from each side every half of
- * the bound made four frames. A busy connection is never pinged. A tick that
+ * the bound made four frames. A connection is also pinged when it is first
+ * seen and every 30 s whatever its traffic, which keeps its `rtt` (what
+ * libp2p's monitor kept, and the pool's stats report) fresh; Yamux's own
+ * keep-alive, which did that, is off on `createRpcNode`'s nodes. A tick that
  * runs late (the event loop was blocked, so answers may sit unread) aborts
  * nothing; the next one decides.
  *
@@ -162,16 +173,15 @@ export class LivenessCheck implements Startable {
     if (connection.status !== "open") {
       return;
     }
-    const state = this.#states.get(connection);
-    if (state === undefined) {
-      this.#watch(connection, now);
-    } else if (state.heard) {
+    const state = this.#states.get(connection) ?? this.#watch(connection, now);
+    if (state.heard) {
       // Anything from the peer answers an outstanding ping too.
       state.heard = false;
       state.aliveMs = now;
       state.pingSentMs = undefined;
-    } else if (state.pingSentMs === undefined) {
-      if (now - state.aliveMs >= this.#idleMs) {
+    }
+    if (state.pingSentMs === undefined) {
+      if (now - state.aliveMs >= this.#idleMs || now - state.lastPingMs >= RTT_REFRESH_MS) {
         this.#ping(connection, state, now);
       }
     } else if (mayAbort && now - state.pingSentMs >= this.#answerMs) {
@@ -179,12 +189,16 @@ export class LivenessCheck implements Startable {
     }
   }
 
-  /** Starts watching a connection seen for the first time: its opening counts as heard. */
-  #watch(connection: Connection, now: number): void {
+  /**
+   * Starts watching a connection seen for the first time: its opening counts
+   * as heard, and it is pinged at once, which gives it an `rtt`.
+   */
+  #watch(connection: Connection, now: number): ConnectionState {
     const state: ConnectionState = {
       heard: false,
       aliveMs: now,
       pingSentMs: undefined,
+      lastPingMs: Number.NEGATIVE_INFINITY,
       pingAbort: undefined,
     };
     this.#states.set(connection, state);
@@ -196,14 +210,18 @@ export class LivenessCheck implements Startable {
         onData.call(muxer, chunk);
       };
     }
+    return state;
   }
 
   #ping(connection: Connection, state: ConnectionState, now: number): void {
     state.pingSentMs = now;
-    const answered = (): void => {
+    state.lastPingMs = now;
+    const answered = (rttMs: number): void => {
       state.pingSentMs = undefined;
       state.pingAbort = undefined;
       state.aliveMs = performance.now();
+      // What libp2p's connection monitor keeps there; the pool's stats read it.
+      connection.rtt = rttMs;
     };
     const muxer = yamuxOf(connection);
     if (muxer !== undefined) {
@@ -214,8 +232,9 @@ export class LivenessCheck implements Startable {
     }
     const abort = new AbortController();
     state.pingAbort = abort;
-    streamPing(connection, abort.signal).then(answered, (error: unknown) =>
-      this.#failed(connection, state, error),
+    streamPing(connection, abort.signal).then(
+      () => answered(performance.now() - now),
+      (error: unknown) => this.#failed(connection, state, error),
     );
   }
 

@@ -87,11 +87,30 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     );
   });
 
-  it("never pings a connection that carries traffic", async () => {
+  it("gives both sides of a new connection an rtt from a first ping", async () => {
     const { client, server, conn } = await connectedPair();
     await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
     const serverConn = server.getConnections(client.peerId)[0];
     assert.ok(serverConn !== undefined);
+    // Long before either side has been silent for 10/16 of the bound.
+    await waitFor(
+      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
+      "an rtt on both sides",
+      LIVENESS_TIMEOUT_MS / 2,
+    );
+    assert.ok((conn.rtt ?? -1) >= 0 && (serverConn.rtt ?? -1) >= 0);
+  });
+
+  it("never pings a connection that carries traffic, after its first ping", async () => {
+    const { client, server, conn } = await connectedPair();
+    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
+    const serverConn = server.getConnections(client.peerId)[0];
+    assert.ok(serverConn !== undefined);
+    // Each side pings a new connection once, for its rtt; then counts start.
+    await waitFor(
+      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
+      "both sides' first ping",
+    );
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Stream pings back to back for three bounds: frames every millisecond
@@ -115,6 +134,10 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
     const serverConn = server.getConnections(client.peerId)[0];
     assert.ok(serverConn !== undefined);
+    await waitFor(
+      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
+      "both sides' first ping",
+    );
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Each server ping needs 237 ms of silence first, so 12 of them span

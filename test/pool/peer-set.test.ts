@@ -7,7 +7,7 @@ import { TransferService } from "../../gen/p2prpc/test/v1/transfer_pb.ts";
 import { type CallRetriedDetail, createLibp2pTransport, getRemotePeer } from "../../src/index.ts";
 import { type ServerSet, startServerSet } from "../helpers/server-set.ts";
 import { unreachableAddress } from "../helpers/unreachable-address.ts";
-import { codeOf } from "../helpers/wait-for.ts";
+import { codeOf, waitFor } from "../helpers/wait-for.ts";
 
 const OPTIONS = { timeoutMs: 10_000 };
 
@@ -53,6 +53,11 @@ describe("a transport over a set of peers", () => {
       );
       assert.equal(peer.connections, 1);
     }
+    // The liveness check pings each new connection once, which gives it an rtt.
+    await waitFor(
+      () => transport.pool.stats().every(({ rttMs }) => rttMs !== undefined && rttMs >= 0),
+      "an rtt for every peer",
+    );
   });
 
   it("pick-first sends every call to the first peer, and fails over when it goes", async () => {
