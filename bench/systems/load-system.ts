@@ -4,27 +4,37 @@ import type { SystemId } from "../system-catalog.ts";
 import type { P2prpcApi } from "./p2prpc.ts";
 import type { SystemModule } from "./system-module.ts";
 
-/** Imports only the system asked for, so each process loads one stack. */
+/**
+ * Imports only the system asked for, so each process loads one stack: one
+ * copy of p2prpc, today's or the baseline's, never both, so that `p2prpc-tcp`
+ * and `p2prpc-tcp-baseline` of the same commit load the same modules
+ * (`p2prpc-tcp-baseline-client` alone loads both: its client is the
+ * baseline's, its server today's). A process that also loaded today's copy
+ * beside the baseline's measured 8–35% less CPU per call for the same code
+ * (bench/README.md, "A/A: the same commit against itself").
+ */
 export async function loadSystem(id: SystemId): Promise<SystemModule> {
   switch (id) {
     case "p2prpc-tcp":
-      return (await import("./p2prpc.ts")).p2prpcSystem("tcp");
+      return (await import("./p2prpc.ts")).p2prpcSystem("tcp", await importToday());
     case "p2prpc-tcp-baseline":
       return (await import("./p2prpc.ts")).p2prpcSystem("tcp", await importBaseline());
     case "p2prpc-tcp-baseline-client": {
-      const { p2prpcSystem, TODAYS_API } = await import("./p2prpc.ts");
-      return p2prpcSystem("tcp", await importBaseline(), undefined, TODAYS_API);
+      const { p2prpcSystem } = await import("./p2prpc.ts");
+      return p2prpcSystem("tcp", await importBaseline(), undefined, await importToday());
     }
     case "p2prpc-tcp-stock":
     case "p2prpc-tcp-fastpath": {
       const { ownLibp2pNode } = await import("./own-libp2p-node.ts");
       const fast = id === "p2prpc-tcp-fastpath";
-      return (await import("./p2prpc.ts")).p2prpcSystem("tcp", undefined, (listen, services) =>
-        ownLibp2pNode(fast, listen, services),
+      return (await import("./p2prpc.ts")).p2prpcSystem(
+        "tcp",
+        await importToday(),
+        (listen, services) => ownLibp2pNode(fast, listen, services),
       );
     }
     case "p2prpc-quic":
-      return (await import("./p2prpc.ts")).p2prpcSystem("quic");
+      return (await import("./p2prpc.ts")).p2prpcSystem("quic", await importToday());
     case "grpc-js":
       return (await import("./grpc-js.ts")).grpcJsSystem(false);
     case "grpc-js-tls":
@@ -40,6 +50,11 @@ export async function loadSystem(id: SystemId): Promise<SystemModule> {
     case "net":
       return (await import("./node-net.ts")).nodeNetSystem();
   }
+}
+
+/** Today's p2prpc, the `src/` of this checkout. */
+async function importToday(): Promise<P2prpcApi> {
+  return await import("../../src/index.ts");
 }
 
 /** The baseline commit's p2prpc, extracted by the orchestrator (see `extractBaseline`). */

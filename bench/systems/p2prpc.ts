@@ -2,7 +2,7 @@ import { createClient } from "@connectrpc/connect";
 import type { Libp2p, ServiceMap } from "@libp2p/interface";
 import type { ServiceFactoryMap } from "libp2p";
 import { BenchService } from "../../gen/p2prpc/bench/v1/bench_pb.ts";
-import * as p2prpc from "../../src/index.ts";
+import type * as p2prpc from "../../src/index.ts";
 import { benchServiceImpl } from "./bench-service-impl.ts";
 import { connectBenchClient } from "./connect-bench-client.ts";
 import { libp2pServerInfo } from "./libp2p-server-info.ts";
@@ -14,14 +14,16 @@ const LISTEN = {
   quic: "/ip4/127.0.0.1/udp/0/quic-v1",
 } as const;
 
-/** The part of p2prpc's public API the benchmark uses. */
+/**
+ * The part of p2prpc's public API the benchmark uses. The type only: this
+ * file imports no copy of p2prpc itself, so a process that runs a baseline
+ * commit's copy loads that copy alone, as one that runs today's loads
+ * today's alone (`loadSystem` imports the one it needs).
+ */
 export type P2prpcApi = Pick<
   typeof p2prpc,
   "createLibp2pTransport" | "createRpcNode" | "rpcServer"
 >;
-
-/** Today's p2prpc, the `src/` of this checkout. */
-export const TODAYS_API: P2prpcApi = p2prpc;
 
 /**
  * Makes a node listening on `listen` (none for a client) with `services`
@@ -34,14 +36,15 @@ export type NodeMaker = (
 
 /**
  * p2prpc through its public API only: createRpcNode + rpcServer,
- * createLibp2pTransport; `api` is today's, or a baseline commit's. `makeNode`
+ * createLibp2pTransport; `api` is today's (`src/index.ts`), or a baseline
+ * commit's. `makeNode`
  * replaces createRpcNode on both sides (a libp2p node of the user's own).
  * `serverApi` (default `api`) serves: today's under a baseline client
  * measures a change to the client alone.
  */
 export function p2prpcSystem(
   transport: keyof typeof LISTEN,
-  api: P2prpcApi = p2prpc,
+  api: P2prpcApi,
   makeNode?: NodeMaker,
   serverApi: P2prpcApi = api,
 ): SystemModule {
