@@ -89,7 +89,7 @@ if (systemIds.length > 1) {
 }
 const systemId = systemIds[0] as SystemId;
 
-const system = await loadSystem(systemId);
+const system = await loadSystem(systemId, serverProcess ? "client" : "both");
 const serverChild = serverProcess ? await startServerProcess(systemId) : undefined;
 const server =
   serverChild?.info ??
