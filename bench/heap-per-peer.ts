@@ -24,7 +24,6 @@ import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
-import * as p2prpc from "../src/index.ts";
 import type { ServerInfo } from "./ipc-messages.ts";
 import { p2prpcSystem } from "./systems/p2prpc.ts";
 import { SMALL_PAYLOAD } from "./workloads/workload-context.ts";
@@ -78,7 +77,7 @@ function measure(kind: GcKind, snapshotFile: string | undefined): Memory {
 }
 
 async function serve(transport: "tcp" | "quic"): Promise<void> {
-  const info = await p2prpcSystem(transport, p2prpc).startServer({
+  const info = await p2prpcSystem(transport).startServer({
     tls: undefined,
     waitForRelease: () => new Promise(() => {}),
   });
@@ -105,7 +104,7 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
 type Mode = "tcp" | "quic" | "nodes";
 
 async function connectPeers(server: ServerInfo, mode: Mode, peers: number): Promise<void> {
-  const client = p2prpcSystem(mode === "quic" ? "quic" : "tcp", p2prpc).createClient({
+  const client = p2prpcSystem(mode === "quic" ? "quic" : "tcp").createClient({
     server,
     tls: undefined,
   });

@@ -63,9 +63,9 @@ export async function loadSystem(id: SystemId, side: SystemSide = "both"): Promi
   }
 }
 
-/** Today's p2prpc, the `src/` of this checkout. */
+/** Today's p2prpc, imported now: the system's first call then finds it loaded. */
 async function importToday(): Promise<P2prpcApi> {
-  return await import("../../src/index.ts");
+  return await (await import("./p2prpc.ts")).importTodaysApi();
 }
 
 /** The baseline commit's p2prpc, extracted by the orchestrator (see `extractBaseline`). */

@@ -15,10 +15,10 @@ const LISTEN = {
 } as const;
 
 /**
- * The part of p2prpc's public API the benchmark uses. The type only: this
- * file imports no copy of p2prpc itself, so a process that runs a baseline
- * commit's copy loads that copy alone, as one that runs today's loads
- * today's alone (`loadSystem` imports the one it needs).
+ * The part of p2prpc's public API the benchmark uses. This file imports
+ * p2prpc for the type only, and today's copy only when a system that runs
+ * it first needs it, so a process that runs a baseline commit's copy loads
+ * that copy alone, as one that runs today's loads today's alone.
  */
 export type P2prpcApi = Pick<
   typeof p2prpc,
@@ -34,36 +34,48 @@ export type NodeMaker = (
   services?: ServiceFactoryMap<ServiceMap>,
 ) => Promise<Libp2p>;
 
+/** Today's p2prpc, the `src/` of this checkout, imported when first asked for. */
+export async function importTodaysApi(): Promise<P2prpcApi> {
+  return await import("../../src/index.ts");
+}
+
 /**
  * p2prpc through its public API only: createRpcNode + rpcServer,
- * createLibp2pTransport; `api` is today's (`src/index.ts`), or a baseline
- * commit's. `makeNode`
- * replaces createRpcNode on both sides (a libp2p node of the user's own).
+ * createLibp2pTransport; `api` is a baseline commit's, or today's (the
+ * default, imported by the first call that needs it, so a process given a
+ * baseline for both sides never loads today's). `makeNode` replaces
+ * createRpcNode on both sides (a libp2p node of the user's own).
  * `serverApi` (default `api`) serves: today's under a baseline client
  * measures a change to the client alone.
  */
 export function p2prpcSystem(
   transport: keyof typeof LISTEN,
-  api: P2prpcApi,
+  api?: P2prpcApi,
   makeNode?: NodeMaker,
-  serverApi: P2prpcApi = api,
+  serverApi: P2prpcApi | undefined = api,
 ): SystemModule {
-  const { createLibp2pTransport } = api;
-  const nodeMaker =
-    (createRpcNode: P2prpcApi["createRpcNode"]): NodeMaker =>
-    (listen, services) =>
-      createRpcNode({
-        listen,
-        ...(services === undefined
-          ? {}
-          : { services, libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER } }),
-      });
-  const newNode: NodeMaker = makeNode ?? nodeMaker(api.createRpcNode);
-  const newServerNode: NodeMaker = makeNode ?? nodeMaker(serverApi.createRpcNode);
+  const resolve = async (given: P2prpcApi | undefined): Promise<P2prpcApi> =>
+    given ?? (await importTodaysApi());
+  const newNode = async (
+    side: P2prpcApi | undefined,
+    listen: string[],
+    services?: ServiceFactoryMap<ServiceMap>,
+  ): Promise<Libp2p> => {
+    if (makeNode !== undefined) {
+      return await makeNode(listen, services);
+    }
+    const { createRpcNode } = await resolve(side);
+    return await createRpcNode({
+      listen,
+      ...(services === undefined
+        ? {}
+        : { services, libp2p: { connectionManager: MANY_PEERS_CONNECTION_MANAGER } }),
+    });
+  };
   return {
     async startServer(context) {
-      const { rpcServer } = serverApi;
-      const node = await newServerNode([LISTEN[transport]], {
+      const { rpcServer } = await resolve(serverApi);
+      const node = await newNode(serverApi, [LISTEN[transport]], {
         rpc: rpcServer({
           routes: (router) =>
             router.service(BenchService, benchServiceImpl(context.waitForRelease)),
@@ -75,7 +87,8 @@ export function p2prpcSystem(
     createClient({ server }) {
       return {
         async connect() {
-          const node = await newNode([]);
+          const { createLibp2pTransport } = await resolve(api);
+          const node = await newNode(api, []);
           const client = createClient(
             BenchService,
             createLibp2pTransport({ libp2p: node, peer: server.address }),
@@ -85,8 +98,9 @@ export function p2prpcSystem(
           });
         },
         async newPeer() {
+          const { createLibp2pTransport } = await resolve(api);
           // A new node, so a new identity: the server sees a new peer.
-          const node = await newNode([]);
+          const node = await newNode(api, []);
           return {
             async connectAndCall(payload) {
               const client = createClient(
