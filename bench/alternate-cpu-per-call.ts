@@ -7,6 +7,8 @@ const SCRIPT = fileURLToPath(new URL("./cpu-per-call.ts", import.meta.url));
 const PROFILE_HEADER = "profile of the ";
 /** A measured window's line, as `cpu-per-call.ts` prints it. */
 const WINDOW_LINE = /^\S+ \S+: \d+ (?:calls|messages)\/s, ([\d.]+) µs CPU per (?:call|message)$/;
+/** What the collector did, as `cpu-per-call.ts` prints it after its median. */
+const GC_LINE = /^\S+ \S+ (gc: .*)$/m;
 
 /** What `cpu-per-call.ts`'s flags ask of each process. */
 export interface AlternateOptions {
@@ -20,8 +22,10 @@ export interface AlternateOptions {
  * Runs `cpu-per-call.ts` for each system in turn, one process each, `rounds`
  * times (A B C A B C …, so the machine's drift hits all alike), and prints
  * each system's median over all its windows and how it compares with the
- * first system's. With `profile`, each process also profiles its windows
- * and its summary is printed after its round's line; with `serverProcess`,
+ * first system's, each round's line with what the collector did in that
+ * process (its scavenges' promotion tells a costly regime). With
+ * `profile`, each process also profiles its windows and its summary is
+ * printed after its round's line; with `serverProcess`,
  * each runs its server in a process of its own and counts the client alone.
  * Returns the medians by system.
  *
@@ -61,8 +65,9 @@ export function alternateCpuPerCall(
         .filter((value) => value !== undefined)
         .map(Number);
       perWindow.get(system)?.push(...values);
+      const gc = GC_LINE.exec(child.stdout)?.[1];
       console.log(
-        `round ${round}/${rounds} ${system}: median ${formatMicros(median(values))} µs CPU per ${unitOf(mode)}`,
+        `round ${round}/${rounds} ${system}: median ${formatMicros(median(values))} µs CPU per ${unitOf(mode)}${gc === undefined ? "" : `; ${gc}`}`,
       );
       if (profile) {
         console.log(child.stdout.slice(child.stdout.indexOf(PROFILE_HEADER)).trimEnd());

@@ -24,6 +24,9 @@
  * the measured windows, writes it to the OS's temporary directory and prints
  * where the busy time went, per call or message, by package and by function
  * ({@link summarizeProfile}). Sampling adds some CPU of its own.
+ * Each process also prints what V8's collector did over the measured
+ * windows ({@link summarizeGc}): what its scavenges promoted tells apart two
+ * regimes of the same code that differ by 25–35% in `unary-64`.
  * `--server-process` runs the server in a process of its own (the harness's
  * server process) and counts, and profiles, the client alone: which side
  * costs what, e.g. the client that limits (e).
@@ -36,7 +39,9 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GCProfiler } from "node:v8";
 import { alternateCpuPerCall, formatMicros, unitOf } from "./alternate-cpu-per-call.ts";
+import { summarizeGc } from "./gc-summary.ts";
 import { extractBaseline } from "./orchestrator/extract-baseline.ts";
 import { startServerProcess } from "./orchestrator/system-session.ts";
 import { type CpuProfile, formatProfileSummary, summarizeProfile } from "./profile-summary.ts";
@@ -89,7 +94,7 @@ if (systemIds.length > 1) {
 }
 const systemId = systemIds[0] as SystemId;
 
-const system = await loadSystem(systemId);
+const system = await loadSystem(systemId, serverProcess ? "client" : "both");
 const serverChild = serverProcess ? await startServerProcess(systemId) : undefined;
 const server =
   serverChild?.info ??
@@ -131,7 +136,11 @@ async function runWindow(started: number): Promise<number> {
 const perUnit: number[] = [];
 let profiledUnits = 0;
 const session = profile ? new Session() : undefined;
+const gcProfiler = new GCProfiler();
 for (let window = 0; window <= windows; window++) {
+  if (window === 1) {
+    gcProfiler.start();
+  }
   if (window === 1 && session !== undefined) {
     session.connect();
     await session.post("Profiler.enable");
@@ -152,7 +161,11 @@ for (let window = 0; window <= windows; window++) {
     );
   }
 }
+const gc = summarizeGc(gcProfiler.stop());
 console.log(`${systemId} ${mode} median: ${formatMicros(median(perUnit))} µs CPU per ${unit}`);
+console.log(
+  `${systemId} ${mode} gc: ${gc.scavenges} scavenges promoting ${Math.round(gc.promotedBytes / Math.max(1, gc.scavenges) / 1024)} KiB each, ${formatMicros(gc.pauseMicros / profiledUnits)} µs of collection per ${unit}`,
+);
 if (session !== undefined) {
   const { profile: recorded } = await session.post("Profiler.stop");
   session.disconnect();

@@ -39,10 +39,10 @@ process.on("message", (message: ParentMessage) => {
     case "load":
       // Load the system's modules while the server starts; "init" then
       // finds them loaded (a failure is reported there).
-      loadSystem(message.system).catch(() => {});
+      loadSystem(message.system, "client").catch(() => {});
       break;
     case "init":
-      loadSystem(message.system)
+      loadSystem(message.system, "client")
         .then((loaded) => {
           if (message.server === undefined) {
             throw new Error("client started without a server address");

@@ -18,7 +18,7 @@ process.on("disconnect", () => process.exit(0));
 process.on("message", (message: ParentMessage) => {
   switch (message.type) {
     case "init":
-      loadSystem(message.system)
+      loadSystem(message.system, "server")
         .then((system) =>
           system.startServer({ tls: message.tls, waitForRelease: () => gate.wait() }),
         )
