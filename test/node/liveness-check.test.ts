@@ -92,7 +92,7 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
     const serverConn = server.getConnections(client.peerId)[0];
     assert.ok(serverConn !== undefined);
-    // Long before either side has been silent for 10/16 of the bound.
+    // Long before either side has been silent for 6/16 of the bound.
     await waitFor(
       () => conn.rtt !== undefined && serverConn.rtt !== undefined,
       "an rtt on both sides",
@@ -114,7 +114,7 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Stream pings back to back for three bounds: frames every millisecond
-    // or so, where the check pings after 10/16 of a bound of silence.
+    // or so, where the check pings after 6/16 of a bound of silence.
     const started = performance.now();
     let exchanges = 0;
     while (performance.now() - started < 3 * LIVENESS_TIMEOUT_MS) {
@@ -128,8 +128,8 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
   });
 
   it("lets one side's pings keep an idle connection: the side that hears them sends none", async () => {
-    // The server pings after 10/16 of 400 ms of silence, the client after
-    // 10/16 of 4 s; the server's pings reach the client every ~270 ms.
+    // The server pings after 6/16 of 400 ms of silence, the client after
+    // 6/16 of 4 s; the server's pings reach the client every ~160 ms.
     const { client, server, conn } = await connectedPair(400, 4000);
     await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
     const serverConn = server.getConnections(client.peerId)[0];
@@ -140,9 +140,9 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     );
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
-    // Each server ping needs 237 ms of silence first, so 12 of them span
-    // more than the 2.4 s of silence after which the client would ping.
-    await waitFor(() => serverCounts.pings >= 12, "twelve answered server pings", 10_000);
+    // Each server ping needs 137 ms of silence first, so 16 of them span
+    // 2.2 s, more than the 1.4 s of silence after which the client would ping.
+    await waitFor(() => serverCounts.pings >= 16, "sixteen answered server pings", 10_000);
     assert.equal(clientCounts.sent, 0, "the client, hearing the server's pings, sent none");
     assert.equal(conn.status, "open");
   });
