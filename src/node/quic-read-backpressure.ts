@@ -88,8 +88,8 @@ function quicInitOf(factory: StreamMuxerFactory): QuicMuxerFactoryInit | undefin
  * to libp2p's upgrader around a view of the native connection whose streams'
  * `read()` waits while the libp2p stream is paused: one read already under
  * way (64 KiB at most) still arrives. Each native read also asks for up to
- * 64 KiB instead of 4 KiB (`NATIVE_READ_BYTES`), which doubles QUIC's
- * bulk throughput. When the factory is not of that shape,
+ * 64 KiB instead of 4 KiB (`NATIVE_READ_BYTES`), which more than doubled
+ * QUIC's bulk throughput (bench/README.md, "QUIC bulk"). When the factory is not of that shape,
  * the transport is used as it is, and the node logs that once
  * (`p2prpc:wrappers`). Delete it once the QUIC stream pauses its reads
  * itself.
