@@ -75,6 +75,23 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     return { client, server, conn };
   }
 
+  /** The server's side of `client`'s connection, once it is there. */
+  async function serverSide(client: RpcNode, server: RpcNode): Promise<Connection> {
+    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
+    const serverConn = server.getConnections(client.peerId)[0];
+    assert.ok(serverConn !== undefined);
+    return serverConn;
+  }
+
+  /** Waits until both sides' first ping (sent for the rtt) was answered, within `limitMs`. */
+  function firstPings(conn: Connection, serverConn: Connection, limitMs = 5000): Promise<void> {
+    return waitFor(
+      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
+      "both sides' first ping",
+      limitMs,
+    );
+  }
+
   it("pings a Yamux connection with Yamux ping frames, opening no ping stream", async () => {
     const { client, conn } = await connectedPair();
     const counts = watch(conn);
@@ -89,28 +106,17 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
 
   it("gives both sides of a new connection an rtt from a first ping", async () => {
     const { client, server, conn } = await connectedPair();
-    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
-    const serverConn = server.getConnections(client.peerId)[0];
-    assert.ok(serverConn !== undefined);
+    const serverConn = await serverSide(client, server);
     // Long before either side has been silent for 6/16 of the bound.
-    await waitFor(
-      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
-      "an rtt on both sides",
-      LIVENESS_TIMEOUT_MS / 2,
-    );
+    await firstPings(conn, serverConn, LIVENESS_TIMEOUT_MS / 2);
     assert.ok((conn.rtt ?? -1) >= 0 && (serverConn.rtt ?? -1) >= 0);
   });
 
   it("never pings a connection that carries traffic, after its first ping", async () => {
     const { client, server, conn } = await connectedPair();
-    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
-    const serverConn = server.getConnections(client.peerId)[0];
-    assert.ok(serverConn !== undefined);
+    const serverConn = await serverSide(client, server);
     // Each side pings a new connection once, for its rtt; then counts start.
-    await waitFor(
-      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
-      "both sides' first ping",
-    );
+    await firstPings(conn, serverConn);
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Stream pings back to back for three bounds: frames every millisecond
@@ -131,13 +137,8 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     // The server pings after 6/16 of 400 ms of silence, the client after
     // 6/16 of 4 s; the server's pings reach the client every ~160 ms.
     const { client, server, conn } = await connectedPair(400, 4000);
-    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
-    const serverConn = server.getConnections(client.peerId)[0];
-    assert.ok(serverConn !== undefined);
-    await waitFor(
-      () => conn.rtt !== undefined && serverConn.rtt !== undefined,
-      "both sides' first ping",
-    );
+    const serverConn = await serverSide(client, server);
+    await firstPings(conn, serverConn);
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Each server ping needs 137 ms of silence first, so 16 of them span
@@ -149,9 +150,7 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
 
   it("aborts a connection whose peer stops answering pings, within the bound", async () => {
     const { client, server, conn } = await connectedPair();
-    await waitFor(() => server.getConnections(client.peerId).length > 0, "the server's side");
-    const serverConn = server.getConnections(client.peerId)[0];
-    assert.ok(serverConn !== undefined);
+    const serverConn = await serverSide(client, server);
     // The server's Yamux stops answering pings, as a frozen process would;
     // the client's pings then go unanswered (the server's own are not watched).
     muxerOf(serverConn).handlePing = () => {};
