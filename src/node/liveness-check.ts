@@ -9,15 +9,33 @@
 import type { ComponentLogger, Connection, Logger, Startable } from "@libp2p/interface";
 import type { ConnectionManager } from "@libp2p/interface-internal";
 import { byteStream } from "@libp2p/utils";
+import { everyTick } from "./every-tick.ts";
 
 /** The ping protocol of the stream check (libp2p's, served by `@libp2p/ping`). */
 const PING_PROTOCOL = "/ipfs/ping/1.0.0";
 /** Bytes a stream check sends and expects back (libp2p's ping size). */
 const PING_BYTES = 32;
-/** Ticks per `livenessTimeoutMs`: the check looks at every connection once a tick. */
-const TICKS_PER_TIMEOUT = 16;
-/** Ticks of silence on a connection before it is pinged. */
-const IDLE_TICKS = 6;
+/**
+ * Ticks per `livenessTimeoutMs`: the check looks at every connection once a
+ * tick. The finer the ticks, the closer the silence before a ping comes to
+ * what the bound leaves after the answer's half, and the fewer pings an idle
+ * connection costs: at 16 ticks an idle connection was pinged about every 6
+ * ticks (3.4–4.1 s after the last answer at the 10 s default), at 64 every
+ * 29 to 30 (4.5–4.7 s), about 18% fewer pings, for 4 times as many passes
+ * over the connections, each a few field reads per connection.
+ */
+const TICKS_PER_TIMEOUT = 64;
+/**
+ * Ticks of silence on a connection before it is pinged: what the bound
+ * leaves (see below). The side that dialed pings first: the listener waits
+ * one tick more, so that on an idle connection it hears the dialer's ping
+ * before its own would leave. With the same wait on both sides, two nodes
+ * whose ticks fell into one event-loop turn (nodes of one process, whose
+ * timers a busy loop lines up) both pinged every time.
+ */
+const IDLE_TICKS = 29;
+/** The listener's extra tick of silence (see IDLE_TICKS). */
+const INBOUND_EXTRA_TICKS = 1;
 /**
  * Ticks a ping is given to be answered: half of the bound, as libp2p's
  * monitor gave its pings at our 10 s default, so a peer whose event loop
@@ -25,7 +43,7 @@ const IDLE_TICKS = 6;
  * forced full GC of the scale benchmark's server at 5,000 peers had its
  * clients abort a quarter of their connections.
  */
-const ANSWER_TICKS = 8;
+const ANSWER_TICKS = 32;
 /**
  * Longest time between two pings of a connection that is never silent, so
  * that its `rtt` stays fresh: Yamux's own keep-alive interval, which the
@@ -33,14 +51,15 @@ const ANSWER_TICKS = 8;
  */
 const RTT_REFRESH_MS = 30_000;
 // A peer that dies right after its last frame is found within
-// 1 (the tick that notices the frame) + IDLE_TICKS + ANSWER_TICKS = 15 ticks,
+// 1 (the tick that notices the frame) + IDLE_TICKS + INBOUND_EXTRA_TICKS +
+// ANSWER_TICKS = 63 ticks,
 // one tick inside the bound, while this node's event loop keeps time.
 
 /** Options of {@link livenessCheck}. */
 export interface LivenessCheckInit {
   /**
    * Longest time, in milliseconds, a dead connection stays open: a connection
-   * that has been silent for 6/16 of it is pinged, and one whose ping is not
+   * that has been silent for 30/64 of it is pinged, and one whose ping is not
    * answered within another half of it is aborted. Must be positive.
    */
   livenessTimeoutMs: number;
@@ -86,15 +105,17 @@ interface ConnectionState {
  *
  * Any frame from the peer shows it alive: the check hooks each Yamux
  * muxer's input, where a chunk only sets a flag. One timer serves every
- * connection and ticks 16 times per `livenessTimeoutMs`. A connection from
- * which nothing has arrived for 6 ticks is pinged; one whose ping is still
- * unanswered 8 ticks later is aborted (which fails its streams, so calls in
- * flight end `Unavailable`). A peer that dies right after its last frame is
- * thus found within 15 ticks, inside the bound. Both sides run the same rule,
- * so on an idle connection the first side to reach 6 silent ticks pings and
- * the other, hearing the ping, does not: one ping and one answer per
- * connection every 6 to 7 ticks, where a ping from each side every half of
- * the bound made four frames. A connection is also pinged when it is first
+ * connection, of every node in the process with the same bound
+ * (`everyTick`), and ticks 64 times per `livenessTimeoutMs`. A connection
+ * this node dialed is pinged once nothing has arrived on it for 29 ticks, one
+ * it accepted after 30; one whose ping is still unanswered 32 ticks later is
+ * aborted (which fails its streams, so calls in flight end `Unavailable`). A
+ * peer that dies right after its last frame is thus found within 63 ticks,
+ * inside the bound. On an idle connection the dialer pings and the listener,
+ * hearing the ping a tick before its own would leave, does not: one ping and
+ * one answer per connection every 29 to 30 ticks (4.5–4.7 s at a 10 s
+ * bound), where a ping from each side every half of the bound made four
+ * frames. A connection is also pinged when it is first
  * seen and every 30 s whatever its traffic, which keeps its `rtt` (what
  * libp2p's monitor kept, and the pool's stats report) fresh; Yamux's own
  * keep-alive, which did that, is off on `createRpcNode`'s nodes. A ping's
@@ -127,10 +148,12 @@ export class LivenessCheck implements Startable {
   readonly #components: LivenessCheckComponents;
   readonly #log: Logger;
   readonly #tickMs: number;
-  readonly #idleMs: number;
+  /** Silence before a ping, by the connection's direction. */
+  readonly #idleMs: { readonly inbound: number; readonly outbound: number };
   readonly #answerMs: number;
   readonly #states = new WeakMap<Connection, ConnectionState>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  /** Ends this check's share of the process's tick timer. */
+  #stopTicking: (() => void) | undefined;
   /** Ticks so far. */
   #ticks = 0;
 
@@ -144,18 +167,21 @@ export class LivenessCheck implements Startable {
     this.#log = components.logger.forComponent("p2prpc:liveness-check");
     this.#tickMs = Math.max(1, init.livenessTimeoutMs / TICKS_PER_TIMEOUT);
     // Half a tick short of the whole ticks, so timer jitter never costs one.
-    this.#idleMs = (IDLE_TICKS - 0.5) * this.#tickMs;
+    const outboundIdleMs = (IDLE_TICKS - 0.5) * this.#tickMs;
+    this.#idleMs = {
+      outbound: outboundIdleMs,
+      inbound: outboundIdleMs + INBOUND_EXTRA_TICKS * this.#tickMs,
+    };
     this.#answerMs = (ANSWER_TICKS - 0.5) * this.#tickMs;
   }
 
   start(): void {
-    this.#timer = setInterval(() => this.#tick(), this.#tickMs);
-    this.#timer.unref?.();
+    this.#stopTicking ??= everyTick(this.#tickMs, () => this.#tick());
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#stopTicking?.();
+    this.#stopTicking = undefined;
   }
 
   #tick(): void {
@@ -182,7 +208,10 @@ export class LivenessCheck implements Startable {
       state.pingSentMs = undefined;
     }
     if (state.pingSentMs === undefined) {
-      if (now - state.aliveMs >= this.#idleMs || now - state.lastPingMs >= RTT_REFRESH_MS) {
+      if (
+        now - state.aliveMs >= this.#idleMs[connection.direction] ||
+        now - state.lastPingMs >= RTT_REFRESH_MS
+      ) {
         this.#ping(connection, state, now);
       }
     } else if (
@@ -225,6 +254,10 @@ export class LivenessCheck implements Startable {
     const answered = (rttMs: number): void => {
       state.pingSentMs = undefined;
       state.pingAbort = undefined;
+      // The answer's own time, not the next tick's: the frame that carried it
+      // set \`heard\`, and the tick would move the silence's start up to a
+      // tick later, behind the other side's, whose ping could then cross ours.
+      state.heard = false;
       state.aliveMs = performance.now();
       // What libp2p's connection monitor keeps there; the pool's stats read it.
       connection.rtt = rttMs;

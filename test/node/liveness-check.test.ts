@@ -107,7 +107,7 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
   it("gives both sides of a new connection an rtt from a first ping", async () => {
     const { client, server, conn } = await connectedPair();
     const serverConn = await serverSide(client, server);
-    // Long before either side has been silent for 6/16 of the bound.
+    // Long before either side has been silent for 30/64 of the bound.
     await firstPings(conn, serverConn, LIVENESS_TIMEOUT_MS / 2);
     assert.ok((conn.rtt ?? -1) >= 0 && (serverConn.rtt ?? -1) >= 0);
   });
@@ -120,7 +120,7 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Stream pings back to back for three bounds: frames every millisecond
-    // or so, where the check pings after 6/16 of a bound of silence.
+    // or so, where the check pings after 30/64 of a bound of silence.
     const started = performance.now();
     let exchanges = 0;
     while (performance.now() - started < 3 * LIVENESS_TIMEOUT_MS) {
@@ -134,17 +134,33 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
   });
 
   it("lets one side's pings keep an idle connection: the side that hears them sends none", async () => {
-    // The server pings after 6/16 of 400 ms of silence, the client after
-    // 6/16 of 4 s; the server's pings reach the client every ~160 ms.
+    // The server pings after 30/64 of 400 ms of silence, the client after
+    // 30/64 of 4 s; the server's pings reach the client every ~190 ms.
     const { client, server, conn } = await connectedPair(400, 4000);
     const serverConn = await serverSide(client, server);
     await firstPings(conn, serverConn);
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
-    // Each server ping needs 137 ms of silence first, so 16 of them span
-    // 2.2 s, more than the 1.4 s of silence after which the client would ping.
+    // Each server ping needs 184 ms of silence first, so 16 of them span
+    // 2.9 s, more than the 1.8 s of silence after which the client would ping.
     await waitFor(() => serverCounts.pings >= 16, "sixteen answered server pings", 10_000);
     assert.equal(clientCounts.sent, 0, "the client, hearing the server's pings, sent none");
+    assert.equal(conn.status, "open");
+  });
+
+  it("has the dialer ping an idle connection and the listener stay quiet, at the same bound", async () => {
+    // Both nodes in this process share one tick timer, so their ticks fall
+    // in the same turn: with the same silence on both sides, both pinged.
+    const { client, server, conn } = await connectedPair();
+    const serverConn = await serverSide(client, server);
+    await firstPings(conn, serverConn);
+    // The first pings leave at different times: let one idle round settle.
+    const settling = watch(conn);
+    await waitFor(() => settling.pings >= 2, "two answered client pings", 10_000);
+    const clientCounts = watch(conn);
+    const serverCounts = watch(serverConn);
+    await waitFor(() => clientCounts.pings >= 8, "eight answered client pings", 20_000);
+    assert.equal(serverCounts.sent, 0, "the listener, hearing the dialer's pings, sent none");
     assert.equal(conn.status, "open");
   });
 
