@@ -101,8 +101,9 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * Longest time, in milliseconds, a dead connection (peer crashed, frozen,
    * or gone from the network without a word) stays open: the node's
    * `livenessCheck` service pings a connection that has been silent for
-   * 30/64 of it (a Yamux ping frame on Yamux connections, an `/ipfs/ping`
-   * stream on others, such as QUIC) and aborts one whose ping got no answer
+   * 29/64 of it (30/64 on the listener's side; a Yamux ping frame on Yamux
+   * connections, an `/ipfs/ping` stream on others, such as QUIC) and aborts
+   * one whose ping got no answer
    * within another half of it. Calls in flight on it then fail with `Unavailable`,
    * and the next call dials again. Both sides of a connection check it, so a
    * server also lets go of dead clients' calls; a connection carrying

@@ -59,7 +59,8 @@ const RTT_REFRESH_MS = 30_000;
 export interface LivenessCheckInit {
   /**
    * Longest time, in milliseconds, a dead connection stays open: a connection
-   * that has been silent for 30/64 of it is pinged, and one whose ping is not
+   * that has been silent for 29/64 of it (30/64 on the side that accepted
+   * it) is pinged, and one whose ping is not
    * answered within another half of it is aborted. Must be positive.
    */
   livenessTimeoutMs: number;
