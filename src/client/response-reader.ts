@@ -105,6 +105,37 @@ export class ResponseReader<O extends DescMessage> {
   }
 
   /**
+   * As {@link next}, but hands the result to `waiter` instead of a promise of
+   * its own: once the header was read, the frame reader calls it from the
+   * stream's event as the frame arrives (`FrameReader.readInto`), so a
+   * streamed message reaches the caller's promise one reaction after its
+   * frame instead of four. `waiter` runs inside that event: it must only
+   * settle a promise.
+   */
+  nextInto(waiter: {
+    resolve(message: MessageShape<O> | undefined): void;
+    reject(error: unknown): void;
+  }): void {
+    if (this.#finished || !this.#headerRead) {
+      this.next().then(waiter.resolve, waiter.reject);
+      return;
+    }
+    this.#reader.readInto({
+      resolve: (item) => {
+        let message: MessageShape<O> | undefined;
+        try {
+          message = this.#message(this.#arrived(item));
+        } catch (error) {
+          waiter.reject(error);
+          return;
+        }
+        waiter.resolve(message);
+      },
+      reject: (error) => waiter.reject(toConnectError(error, Code.Unavailable)),
+    });
+  }
+
+  /**
    * The next response message if its frame is already here, without a
    * promise: a message, `undefined` after an OK trailer, or
    * {@link NOT_BUFFERED} (then call `next()`). Throws the call's error.
@@ -152,6 +183,11 @@ export class ResponseReader<O extends DescMessage> {
     } catch (error) {
       throw toConnectError(error, Code.Unavailable);
     }
+    return this.#arrived(item);
+  }
+
+  /** A frame read for this call; `undefined` (the stream's end) throws Unavailable. */
+  #arrived(item: DecodedItem | undefined): DecodedItem {
     if (item === undefined) {
       this.#unanswered = !this.#answered;
       throw new ConnectError("stream ended before the call's trailer", Code.Unavailable);

@@ -82,13 +82,21 @@ export async function runStreamingOnStream<I extends DescMessage, O extends Desc
       if (buffered !== NOT_BUFFERED) {
         return Promise.resolve(buffered === undefined ? end() : { done: false, value: buffered });
       }
-      return response
-        .next()
-        .then(
-          (message): IteratorResult<MessageShape<O>> =>
-            message === undefined ? end() : { done: false, value: message },
-          failed,
-        );
+      return new Promise<IteratorResult<MessageShape<O>>>((resolve) => {
+        response.nextInto({
+          // Called from the stream's event: a message only settles the
+          // promise; the call's end and its failure, which write, release
+          // or abort the stream, wait for a reaction of their own.
+          resolve: (message) => {
+            if (message === undefined) {
+              resolve(Promise.resolve().then(end));
+            } else {
+              resolve({ done: false, value: message });
+            }
+          },
+          reject: (error) => resolve(Promise.reject(error).catch(failed)),
+        });
+      });
     },
     return: () => {
       // The caller stopped reading early: the call is cancelled.

@@ -71,11 +71,10 @@ export class CallInput<I extends DescMessage> implements AsyncIterable<MessageSh
       drain();
       return next;
     };
-    const onError = (error: unknown): never => {
+    const onError = (): void => {
       busy = false;
       stopped = true;
       drain();
-      throw error;
     };
     const read = (): Promise<Result> => {
       if (stopped) {
@@ -92,7 +91,28 @@ export class CallInput<I extends DescMessage> implements AsyncIterable<MessageSh
         return Promise.resolve(result(buffered));
       }
       busy = true;
-      return this.next().then(onMessage, onError);
+      // The frame reader hands the frame over from the stream's event, where
+      // it is decoded and settles this promise: one reaction per message
+      // between the frame's arrival and the handler's `await`.
+      return new Promise<Result>((resolve, reject) => {
+        this.#reader.readInto({
+          resolve: (item) => {
+            let message: MessageShape<I> | undefined;
+            try {
+              message = this.#take(item);
+            } catch (error) {
+              onError();
+              reject(error);
+              return;
+            }
+            resolve(onMessage(message));
+          },
+          reject: (error) => {
+            onError();
+            reject(error);
+          },
+        });
+      });
     };
     return {
       next: () =>

@@ -32,7 +32,8 @@ export interface FrameReaderOptions {
   readonly onEnd?: (error?: Error) => void;
 }
 
-interface Waiter {
+/** Who waits for a frame: see {@link FrameReader.readInto}. */
+export interface FrameWaiter {
   resolve(item: DecodedItem | undefined): void;
   reject(error: Error): void;
 }
@@ -54,7 +55,7 @@ export class FrameReader {
   readonly #decoder: FrameDecoder;
   readonly #highWaterMarkBytes: number;
   readonly #onEnd: ((error?: Error) => void) | undefined;
-  readonly #waiters: Waiter[] = [];
+  readonly #waiters: FrameWaiter[] = [];
   #paused = false;
   #resuming = false;
   /** The remote ended its side: once the buffer is read, reads return undefined. */
@@ -118,6 +119,37 @@ export class FrameReader {
     // never bring them (the muxer grants no window while paused).
     this.#resume();
     return waiting;
+  }
+
+  /**
+   * As {@link read}, but hands the result to `waiter` instead of a promise:
+   * at once when a frame, the end or the error is already here, otherwise
+   * from the stream's `message` event, synchronously, as the frame arrives.
+   * For a caller that only turns the item into its own promise's value: the
+   * promise `read()` makes, and the reactions to it, are saved on every
+   * frame that is waited for. `waiter` must not throw, and must leave what
+   * its caller does with the item to later (a promise's reaction): it runs
+   * inside the stream's event.
+   */
+  readInto(waiter: FrameWaiter): void {
+    const item = this.tryRead();
+    if (item !== undefined) {
+      waiter.resolve(item);
+      return;
+    }
+    if (this.#error === undefined && this.#ended) {
+      this.#finish();
+    }
+    if (this.#error !== undefined) {
+      waiter.reject(this.#error);
+      return;
+    }
+    if (this.#ended) {
+      waiter.resolve(undefined);
+      return;
+    }
+    this.#waiters.push(waiter);
+    this.#resume();
   }
 
   /**

@@ -10,7 +10,7 @@ type Item = DecodedItem | typeof END | Error;
 
 /**
  * A stand-in for the members of `FrameReader` a call's input uses (`read()`,
- * `tryRead()`), fed by the test: items handed over with {@link push} are
+ * `readInto()`, `tryRead()`), fed by the test: items handed over with {@link push} are
  * buffered (`tryRead()` returns them) unless reads wait, which get them
  * first, in the order they were made. {@link end} and {@link fail} stay, as a stream's end does:
  * every later read sees them.
@@ -81,6 +81,24 @@ export class ScriptedReader {
     return new Promise((resolve, reject) => {
       this.#waiters.push({ resolve, reject });
     });
+  }
+
+  /** As `FrameReader.readInto`: the waiter is called at once, or as the item is pushed. */
+  readInto(waiter: {
+    resolve(item: DecodedItem | undefined): void;
+    reject(error: Error): void;
+  }): void {
+    const head = this.#items[0];
+    if (head === END) {
+      waiter.resolve(undefined);
+    } else if (head instanceof Error) {
+      waiter.reject(head);
+    } else if (head !== undefined) {
+      this.#items.shift();
+      waiter.resolve(head);
+    } else {
+      this.#waiters.push(waiter);
+    }
   }
 
   #give(item: Item): void {
