@@ -103,14 +103,14 @@ export interface RpcNodeOptions<T extends ServiceMap = ServiceMap> {
    * `livenessCheck` service pings a connection that has been silent for
    * 29/64 of it (30/64 on the listener's side; a Yamux ping frame on Yamux
    * connections, an `/ipfs/ping` stream on others, such as QUIC) and aborts
-   * one whose ping got no answer
-   * within another half of it. Calls in flight on it then fail with `Unavailable`,
-   * and the next call dials again. Both sides of a connection check it, so a
-   * server also lets go of dead clients' calls; a connection carrying
-   * traffic is pinged only every 30 s (for its `rtt`), and an idle one sees
-   * one ping and one answer every 4 s or so. Yamux's own keep-alive is off
-   * while the check runs. Why 10 s: close to what gRPC keepalive users set (a ping
-   * every few seconds, a timeout of a few more), below libp2p's own 15 s
+   * one whose ping got no answer within another half of it. Calls in flight
+   * on it then fail with `Unavailable`, and the next call dials again. Both
+   * sides of a connection check it, so a server also lets go of dead
+   * clients' calls; a connection carrying traffic is pinged only every 30 s
+   * (for its `rtt`), and an idle one sees one ping and one answer every
+   * 4.5–4.7 s. Yamux's own keep-alive is off while the check runs. Why 10 s:
+   * close to what gRPC keepalive users set (a ping every few seconds, a
+   * timeout of a few more), below libp2p's own 15 s
    * worst case (10 s interval, 5 s least ping timeout, growing after
    * failures), and idle pings cost little (docs/POOL.md has the figures). A
    * smaller bound pings more often and gives a ping less time, so a busy or

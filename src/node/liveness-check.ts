@@ -256,7 +256,7 @@ export class LivenessCheck implements Startable {
       state.pingSentMs = undefined;
       state.pingAbort = undefined;
       // The answer's own time, not the next tick's: the frame that carried it
-      // set \`heard\`, and the tick would move the silence's start up to a
+      // set `heard`, and the tick would move the silence's start up to a
       // tick later, behind the other side's, whose ping could then cross ours.
       state.heard = false;
       state.aliveMs = performance.now();

@@ -102,23 +102,9 @@ export class FrameReader {
   /** The next frame, `undefined` at a clean end of stream. */
   read(): Promise<DecodedItem | undefined> {
     const item = this.tryRead();
-    if (item !== undefined) {
-      return Promise.resolve(item);
-    }
-    if (this.#error !== undefined) {
-      return Promise.reject(this.#error);
-    }
-    if (this.#ended) {
-      this.#finish();
-      return this.#error === undefined ? Promise.resolve(undefined) : Promise.reject(this.#error);
-    }
-    const waiting = new Promise<DecodedItem | undefined>((resolve, reject) => {
-      this.#waiters.push({ resolve, reject });
-    });
-    // Someone now needs bytes that are not here yet: a paused stream would
-    // never bring them (the muxer grants no window while paused).
-    this.#resume();
-    return waiting;
+    return item !== undefined
+      ? Promise.resolve(item)
+      : new Promise((resolve, reject) => this.readInto({ resolve, reject }));
   }
 
   /**
@@ -149,6 +135,8 @@ export class FrameReader {
       return;
     }
     this.#waiters.push(waiter);
+    // Someone now needs bytes that are not here yet: a paused stream would
+    // never bring them (the muxer grants no window while paused).
     this.#resume();
   }
 

@@ -83,6 +83,17 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
     return serverConn;
   }
 
+  /** A {@link connectedPair} with the server's side, once both sides' first pings were answered. */
+  async function pingedPair(
+    serverTimeoutMs?: number,
+    clientTimeoutMs?: number,
+  ): Promise<{ client: RpcNode; server: RpcNode; conn: Connection; serverConn: Connection }> {
+    const pair = await connectedPair(serverTimeoutMs, clientTimeoutMs);
+    const serverConn = await serverSide(pair.client, pair.server);
+    await firstPings(pair.conn, serverConn);
+    return { ...pair, serverConn };
+  }
+
   /** Waits until both sides' first ping (sent for the rtt) was answered, within `limitMs`. */
   function firstPings(conn: Connection, serverConn: Connection, limitMs = 5000): Promise<void> {
     return waitFor(
@@ -113,10 +124,8 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
   });
 
   it("never pings a connection that carries traffic, after its first ping", async () => {
-    const { client, server, conn } = await connectedPair();
-    const serverConn = await serverSide(client, server);
     // Each side pings a new connection once, for its rtt; then counts start.
-    await firstPings(conn, serverConn);
+    const { client, server, conn, serverConn } = await pingedPair();
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Stream pings back to back for three bounds: frames every millisecond
@@ -135,10 +144,8 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
 
   it("lets one side's pings keep an idle connection: the side that hears them sends none", async () => {
     // The server pings after 30/64 of 400 ms of silence, the client after
-    // 30/64 of 4 s; the server's pings reach the client every ~190 ms.
-    const { client, server, conn } = await connectedPair(400, 4000);
-    const serverConn = await serverSide(client, server);
-    await firstPings(conn, serverConn);
+    // 29/64 of 4 s; the server's pings reach the client every ~190 ms.
+    const { conn, serverConn } = await pingedPair(400, 4000);
     const clientCounts = watch(conn);
     const serverCounts = watch(serverConn);
     // Each server ping needs 184 ms of silence first, so 16 of them span
@@ -151,9 +158,7 @@ describe("livenessCheck (createRpcNode's livenessTimeoutMs)", () => {
   it("has the dialer ping an idle connection and the listener stay quiet, at the same bound", async () => {
     // Both nodes in this process share one tick timer, so their ticks fall
     // in the same turn: with the same silence on both sides, both pinged.
-    const { client, server, conn } = await connectedPair();
-    const serverConn = await serverSide(client, server);
-    await firstPings(conn, serverConn);
+    const { conn, serverConn } = await pingedPair();
     // The first pings leave at different times: let one idle round settle.
     const settling = watch(conn);
     await waitFor(() => settling.pings >= 2, "two answered client pings", 10_000);
