@@ -18,20 +18,62 @@ interface SendResult {
   canSendMore: boolean;
 }
 
-/** Stands in for @libp2p/tcp's connection: `socket` plus a `sendData` that writes each chunk. */
+/** Stands in for @libp2p/tcp's connection: `socket`, a `sendData` that writes each chunk until the socket is full, and a `sendClose` that ends the socket. */
 class FakeTcpConnection {
   readonly socket: Socket;
   constructor(socket: Socket) {
     this.socket = socket;
   }
-  sendData(data: Uint8ArrayList): SendResult {
+  sendData(data: Iterable<Uint8Array>): SendResult {
     let sentBytes = 0;
     let canSendMore = true;
     for (const chunk of data) {
       sentBytes += chunk.byteLength;
       canSendMore = this.socket.write(chunk);
+      if (!canSendMore) {
+        break; // libp2p keeps the rest of the list in its queue
+      }
     }
     return { sentBytes, canSendMore };
+  }
+  async sendClose(): Promise<void> {
+    this.socket.end();
+    await once(this.socket, "finish");
+  }
+}
+
+/**
+ * What libp2p's message stream does around `sendData`: it keeps what the
+ * socket did not take, stops sending once told the socket is full, and
+ * sends the rest on `drain`.
+ */
+class Libp2pSendQueue {
+  readonly #connection: FakeTcpConnection;
+  readonly #waiting = new Uint8ArrayList();
+  #paused = false;
+  /** Bytes `sendData` reported as taken. */
+  accepted = 0;
+  constructor(connection: FakeTcpConnection) {
+    this.#connection = connection;
+    connection.socket.on("drain", () => {
+      this.#paused = false;
+      this.#flush();
+    });
+  }
+  send(list: Uint8ArrayList): void {
+    this.#waiting.append(list);
+    if (!this.#paused) {
+      this.#flush();
+    }
+  }
+  #flush(): void {
+    if (this.#waiting.byteLength === 0) {
+      return;
+    }
+    const { sentBytes, canSendMore } = this.#connection.sendData(this.#waiting);
+    this.#waiting.consume(sentBytes);
+    this.accepted += sentBytes;
+    this.#paused = !canSendMore;
   }
 }
 
@@ -89,6 +131,8 @@ describe("corkTcpWrites", () => {
   let client: Socket;
   const received = new Collector();
   let writevCalls = 0;
+  /** Bytes the wrapper handed to the socket (`socket.write`), held ones not yet. */
+  let handed = 0;
 
   beforeAll(async () => {
     server = createServer((socket) => socket.on("data", (chunk: Buffer) => received.push(chunk)));
@@ -104,6 +148,11 @@ describe("corkTcpWrites", () => {
       writevCalls++;
       writev(chunks, callback);
     };
+    const write = client.write.bind(client) as (chunk: Uint8Array) => boolean;
+    client.write = ((chunk: Uint8Array) => {
+      handed += chunk.byteLength;
+      return write(chunk);
+    }) as typeof client.write;
   });
 
   afterAll(() => {
@@ -122,10 +171,12 @@ describe("corkTcpWrites", () => {
     const connection = new FakeTcpConnection(client);
     await secured(connection);
     writevCalls = 0;
+    handed = 0;
     connection.sendData(message(30, 1)); // a window update, say
-    assert.equal(client.writableLength, 30, "the control message waits");
+    assert.equal(handed, 0, "the control message waits");
     connection.sendData(message(100, 2)); // then a response: it leaves at once
-    assert.equal(client.writableLength, 0, "data takes what waited along");
+    assert.equal(handed, 130, "data takes what waited along");
+    assert.equal(client.writableCorked, 0);
     assert.equal(writevCalls, 1);
     const bytes = await received.take(130);
     assert.ok(bytes.subarray(0, 30).every((byte) => byte === 1));
@@ -137,14 +188,16 @@ describe("corkTcpWrites", () => {
     await secured(connection);
     await new Promise((resolve) => setImmediate(resolve));
     writevCalls = 0;
+    handed = 0;
     connection.sendData(message(50, 3));
-    assert.equal(client.writableLength, 0, "a lone message is not delayed");
+    assert.equal(handed, 50, "a lone message is not delayed");
     for (let i = 0; i < 20; i++) {
       connection.sendData(message(50, 4 + i));
     }
-    assert.equal(client.writableLength, 20 * 50, "later messages of the turn wait");
+    assert.equal(handed, 50, "later messages of the turn wait");
     await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(client.writableLength, 0);
+    assert.equal(handed, 21 * 50);
+    assert.equal(client.writableCorked, 0);
     assert.equal(writevCalls, 2, "two writes for 21 messages");
     const bytes = await received.take(21 * 50);
     for (let i = 0; i < 21; i++) {
@@ -156,13 +209,13 @@ describe("corkTcpWrites", () => {
   it("never holds a high-water mark's worth of messages in a corked socket", async () => {
     const connection = new FakeTcpConnection(client);
     await secured(connection);
+    const queue = new Libp2pSendQueue(connection);
     const count = Math.ceil((2 * client.writableHighWaterMark) / 64);
     let heldAtMost = 0;
+    handed = 0;
     for (let i = 0; i < count; i++) {
-      connection.sendData(message(64, i % 251));
-      if (client.writableCorked > 0) {
-        heldAtMost = Math.max(heldAtMost, client.writableLength);
-      }
+      queue.send(message(64, i % 251));
+      heldAtMost = Math.max(heldAtMost, queue.accepted - handed);
     }
     // A corked socket past its high-water mark would make libp2p queue every
     // later message in one huge list (the RangeError trap in the notes).
@@ -172,6 +225,59 @@ describe("corkTcpWrites", () => {
     for (let i = 0; i < count; i++) {
       assert.equal(bytes[i * 64 + 63], i % 251, `message ${i} in order`);
     }
+  });
+
+  it("reports only the bytes libp2p's sendData took when the socket fills, and loses nothing that waited", async () => {
+    const connection = new FakeTcpConnection(client);
+    await secured(connection);
+    await new Promise((resolve) => setImmediate(resolve));
+    const chunk = client.writableHighWaterMark / 2;
+    const data = new Uint8ArrayList();
+    for (let i = 0; i < 4; i++) {
+      data.append(new Uint8Array(chunk).fill(20 + i));
+    }
+    handed = 0;
+    connection.sendData(message(30, 19)); // waits
+    const result = connection.sendData(data); // past the high-water mark
+    assert.equal(result.canSendMore, false);
+    assert.equal(result.sentBytes, handed - 30, "what sendData took, not the whole list");
+    assert.ok(result.sentBytes < data.byteLength, "the socket filled part way");
+    // libp2p sends the rest of the list once the socket drains.
+    await once(client, "drain");
+    connection.sendData(data.sublist(result.sentBytes));
+    const bytes = await received.take(30 + 4 * chunk);
+    assert.ok(bytes.subarray(0, 30).every((byte) => byte === 19));
+    for (let i = 0; i < 4; i++) {
+      const part = bytes.subarray(30 + i * chunk, 30 + (i + 1) * chunk);
+      assert.ok(
+        part.every((byte) => byte === 20 + i),
+        `chunk ${i} whole and in order`,
+      );
+    }
+  });
+
+  it("writes what waits before the socket ends, when the connection closes in the same turn", async () => {
+    const closing = new Socket();
+    const { port } = server.address() as { port: number };
+    const arrived = Promise.withResolvers<Buffer>();
+    server.once("connection", (socket) => {
+      const chunks: Buffer[] = [];
+      socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+      socket.on("end", () => arrived.resolve(Buffer.concat(chunks)));
+    });
+    closing.connect(port, "127.0.0.1");
+    await once(closing, "connect");
+    const connection = new FakeTcpConnection(closing);
+    await secured(connection);
+    connection.sendData(message(40, 7)); // leaves at once
+    connection.sendData(message(40, 8)); // waits for the turn's end
+    connection.sendData(message(30, 9)); // a FIN, say: waits too
+    await connection.sendClose();
+    const bytes = await arrived.promise;
+    assert.equal(bytes.byteLength, 110, "nothing that waited was lost");
+    assert.ok(bytes.subarray(40, 80).every((byte) => byte === 8));
+    assert.ok(bytes.subarray(80).every((byte) => byte === 9));
+    closing.destroy();
   });
 
   it("leaves connections without a TCP socket alone", async () => {
@@ -195,6 +301,10 @@ describe("corkTcpWrites", () => {
       await encrypter.secureOutbound(connection as never);
       assert.equal(connection.sendData, sendData, "left as it is");
     }
+    // A socket and sendData, but no sendClose to write held messages before.
+    const noClose = { socket: client, sendData, remoteAddr: "/ip4/127.0.0.1/tcp/3" };
+    await encrypter.secureOutbound(noClose as never);
+    assert.equal(noClose.sendData, sendData, "left as it is");
     assert.equal(log.linesOf("corkTcpWrites").length, 1);
   });
 });
@@ -207,6 +317,7 @@ function recordingWrites(writes: SendDataRecord[][]) {
       const raw = connection as unknown as TcpShape;
       assert.ok(raw.socket instanceof Socket, "@libp2p/tcp keeps its net.Socket in `socket`");
       assert.equal(typeof raw.sendData, "function", "@libp2p/tcp writes through `sendData`");
+      assert.equal(typeof raw.sendClose, "function", "@libp2p/tcp ends the socket in `sendClose`");
       const log: SendDataRecord[] = [];
       writes.push(log);
       const socket = raw.socket;
@@ -251,6 +362,7 @@ interface SendDataRecord {
 interface TcpShape {
   socket: Socket;
   sendData(data: Uint8ArrayList): SendResult;
+  sendClose?: unknown;
 }
 
 describe("corkTcpWrites canary: unpatched @libp2p/tcp + Noise + Yamux", () => {
