@@ -1,16 +1,16 @@
 // Relies on: @libp2p/tcp ~11.0.28 (the connection it hands to the encrypter,
 // `TCPSocketMultiaddrConnection`, private in its typings): a `socket` field
 // holding the `net.Socket`, `sendData(list)` that writes each chunk of
-// the list with its own `socket.write()` and returns `{ sentBytes,
-// canSendMore }`, and `sendClose(options)` that ends the socket once
-// libp2p's own queue is empty (held chunks are written before it). Sizes:
-// a bare 12-byte Yamux header (window update, FIN, RST, ping) leaves Noise
-// as a 30-byte message (2-byte length prefix, 12 bytes, 16-byte tag): such
-// messages wait for the turn's end, any other size is data. Checked on
-// every connection whose address ends in /tcp: without that shape the
-// connection is used as it is (libp2p's own writes) and the node logs it
-// once. Delete when @libp2p/tcp (or Noise) coalesces a turn's writes
-// itself: the canary in test/node/cork-tcp-writes.test.ts fails then.
+// the list with its own `socket.write()` until one reports a full socket
+// and returns `{ sentBytes, canSendMore }`, and `sendClose(options)` that
+// ends the socket once libp2p's own queue is empty (held chunks are written
+// before it). Sizes: a bare 12-byte Yamux header (window update, FIN, RST,
+// ping) leaves Noise as a 30-byte message (2-byte length prefix, 12 bytes,
+// 16-byte tag): such messages wait for the turn's end, any other size is
+// data. Checked on every connection whose address ends in /tcp: without
+// that shape the connection is used as it is (libp2p's own writes) and the
+// node logs it once. Delete when @libp2p/tcp (or Noise) coalesces a turn's
+// writes itself: the canary in test/node/cork-tcp-writes.test.ts fails then.
 import { Socket } from "node:net";
 import type { ConnectionEncrypter, MessageStream } from "@libp2p/interface";
 import { fallbackReporter, loggerOf, type ReportFallback } from "./fallback-reporter.ts";
