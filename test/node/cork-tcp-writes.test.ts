@@ -280,6 +280,27 @@ describe("corkTcpWrites", () => {
     closing.destroy();
   });
 
+  it("drops what waits when the socket is destroyed before the turn ends, as a reset drops libp2p's queue", async () => {
+    const resetting = new Socket();
+    const { port } = server.address() as { port: number };
+    resetting.connect(port, "127.0.0.1");
+    await once(resetting, "connect");
+    const connection = new FakeTcpConnection(resetting);
+    await secured(connection);
+    let writes = 0;
+    const write = resetting.write.bind(resetting) as (chunk: Uint8Array) => boolean;
+    resetting.write = ((chunk: Uint8Array) => {
+      writes++;
+      return write(chunk);
+    }) as typeof resetting.write;
+    connection.sendData(message(40, 1)); // leaves at once: two chunks
+    connection.sendData(message(40, 2)); // waits for the turn's end
+    assert.equal(writes, 2);
+    resetting.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes, 2, "nothing is written to a destroyed socket");
+  });
+
   it("leaves connections without a TCP socket alone", async () => {
     const sendData = (): SendResult => ({ sentBytes: 0, canSendMore: true });
     const connection = { sendData };
