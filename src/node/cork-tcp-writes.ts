@@ -48,7 +48,8 @@ const NOTHING_SENT = { sentBytes: 0, canSendMore: true } as const;
  * corked socket for the turn. A socket corked across a turn keeps its
  * waiting writes in the stream's own buffer, and with many calls in flight
  * that put V8's young generation into a regime where every scavenge promoted
- * ~0.4–0.8 MB of dead per-call objects (bench/README.md, "A GC regime").
+ * ~0.65–0.9 MB of dead per-call objects (bench/README.md, "A GC regime, and
+ * what held it").
  *
  * Why: without it, each Noise message costs two `write` syscalls (length
  * prefix, ciphertext), and a small call costs four per side once Yamux's
@@ -61,8 +62,8 @@ const NOTHING_SENT = { sentBytes: 0, canSendMore: true } as const;
  * Connections of other transports (QUIC, memory) are left untouched. A TCP
  * connection without the shape this relies on (a `net.Socket` in `socket`,
  * `sendData` and `sendClose` methods) is left untouched too, and the node
- * logs it once (`p2prpc:wrappers`). `createRpcNode` applies it to Noise; use it when
- * building a node yourself.
+ * logs it once (`p2prpc:wrappers`). `createRpcNode` applies it to Noise;
+ * use it when building a node yourself.
  *
  * @example
  * ```ts
