@@ -118,6 +118,23 @@ function corkPerTurn(connection: MessageStream, report: ReportFallback): Message
   /** This turn already sent data at once: more data waits for the turn's end. */
   let dataSent = false;
   /**
+   * Hands what waits to the socket, or drops it once the socket can no
+   * longer write (ended, or reset: a reset drops libp2p's own queue too).
+   */
+  const releaseHeld = (): void => {
+    if (held.length === 0) {
+      return;
+    }
+    const chunks = held;
+    held = [];
+    heldBytes = 0;
+    if (socket.writable) {
+      for (const chunk of chunks) {
+        socket.write(chunk);
+      }
+    }
+  };
+  /**
    * Writes what waits, then `data` through libp2p's own `sendData`, in one
    * `writev`. What waits was already reported as sent, so it is written
    * whole; `data` gets libp2p's own answer, which stops at a full socket
@@ -129,14 +146,7 @@ function corkPerTurn(connection: MessageStream, report: ReportFallback): Message
   ): { sentBytes: number; canSendMore: boolean } => {
     socket.cork();
     try {
-      if (held.length > 0) {
-        const chunks = held;
-        held = [];
-        heldBytes = 0;
-        for (const chunk of chunks) {
-          socket.write(chunk);
-        }
-      }
+      releaseHeld();
       return data === undefined ? NOTHING_SENT : send.call(self, data);
     } finally {
       socket.uncork();
@@ -145,16 +155,9 @@ function corkPerTurn(connection: MessageStream, report: ReportFallback): Message
   const endTurn = (): void => {
     turnOpen = false;
     dataSent = false;
-    if (held.length === 0) {
-      return;
+    if (held.length > 0) {
+      writeHeld(target, undefined);
     }
-    if (!socket.writable) {
-      // The socket ended or broke: nothing more can leave.
-      held = [];
-      heldBytes = 0;
-      return;
-    }
-    writeHeld(target, undefined);
   };
   const openTurn = (): void => {
     if (!turnOpen) {
@@ -189,7 +192,7 @@ function corkPerTurn(connection: MessageStream, report: ReportFallback): Message
   const close = sendClose as (this: unknown, options: unknown) => Promise<void>;
   target.sendClose = function closeAfterHeld(this: unknown, options: unknown) {
     // What waits for the turn's end leaves before the socket ends.
-    if (held.length > 0 && socket.writable) {
+    if (held.length > 0) {
       writeHeld(this, undefined);
     }
     return close.call(this, options);

@@ -206,7 +206,7 @@ describe("corkTcpWrites", () => {
     }
   });
 
-  it("never holds a high-water mark's worth of messages in a corked socket", async () => {
+  it("never holds a high-water mark's worth of messages", async () => {
     const connection = new FakeTcpConnection(client);
     await secured(connection);
     const queue = new Libp2pSendQueue(connection);
