@@ -1,7 +1,19 @@
+/** One `everyTick` call's callback, until it is stopped. */
+interface Subscription {
+  readonly callback: () => void;
+  active: boolean;
+}
+
 /** One shared interval timer and the callbacks it calls, per period. */
 interface Ticker {
   readonly timer: ReturnType<typeof setInterval>;
-  readonly callbacks: Set<() => void>;
+  /**
+   * Replaced, never changed, when a callback is added or stopped: a tick
+   * walks the array it started with by index, so it allocates nothing (a
+   * Set's iterator made a result object per callback and tick, most of a
+   * process's garbage with a thousand idle nodes in it).
+   */
+  subscriptions: readonly Subscription[];
 }
 
 const tickers = new Map<number, Ticker>();
@@ -29,23 +41,35 @@ const tickers = new Map<number, Ticker>();
 export function everyTick(periodMs: number, callback: () => void): () => void {
   let ticker = tickers.get(periodMs);
   if (ticker === undefined) {
-    const callbacks = new Set<() => void>();
-    const timer = setInterval(() => {
-      for (const each of callbacks) {
-        each();
-      }
-    }, periodMs);
-    timer.unref?.();
-    ticker = { timer, callbacks };
-    tickers.set(periodMs, ticker);
+    const made: Ticker = {
+      timer: setInterval(() => {
+        const subscriptions = made.subscriptions;
+        for (let index = 0; index < subscriptions.length; index++) {
+          const subscription = subscriptions[index] as Subscription;
+          // One stopped earlier in this tick is not called.
+          if (subscription.active) {
+            subscription.callback();
+          }
+        }
+      }, periodMs),
+      subscriptions: [],
+    };
+    made.timer.unref?.();
+    tickers.set(periodMs, made);
+    ticker = made;
   }
-  // A wrapper per call, so the same function added twice is two subscriptions.
-  const subscription = (): void => callback();
-  const { callbacks, timer } = ticker;
-  callbacks.add(subscription);
+  // An object per call, so the same function added twice is two subscriptions.
+  const subscription: Subscription = { callback, active: true };
+  const owner = ticker;
+  owner.subscriptions = [...owner.subscriptions, subscription];
   return () => {
-    if (callbacks.delete(subscription) && callbacks.size === 0) {
-      clearInterval(timer);
+    if (!subscription.active) {
+      return;
+    }
+    subscription.active = false;
+    owner.subscriptions = owner.subscriptions.filter((each) => each !== subscription);
+    if (owner.subscriptions.length === 0) {
+      clearInterval(owner.timer);
       tickers.delete(periodMs);
     }
   };

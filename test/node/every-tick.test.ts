@@ -94,4 +94,21 @@ describe("everyTick", () => {
     await waitFor(() => count >= 6, "both subscriptions called", 5000);
     assert.equal(count % 2, 0, "each tick calls the function once per subscription");
   });
+
+  it("does not call a callback that an earlier one stopped in the same tick", async () => {
+    let stopped = 0;
+    let ticks = 0;
+    let stopSecond = (): void => {};
+    stops.push(
+      everyTick(5, () => {
+        ticks++;
+        stopSecond();
+      }),
+    );
+    stopSecond = everyTick(5, () => {
+      stopped++;
+    });
+    await waitFor(() => ticks >= 3, "three ticks of the first", 5000);
+    assert.equal(stopped, 0, "stopped before its first turn, so never called");
+  });
 });
