@@ -25,7 +25,9 @@
  * whose pool calls each of them once over TCP and keeps them all (its
  * `maxPeers` and idle timeout raised for it); the server figure is then a
  * whole node per peer. `SETTLE_MS` in the environment sets how long the
- * peers idle before the measurement (default 2,500 ms).
+ * peers idle before the measurement (default 2,500 ms). With
+ * `IDLE_ALLOCATION_MS`, both sides then sample what they allocate while idle
+ * for that long (`sampleIdleAllocation`), before the measurement.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
@@ -34,6 +36,11 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { createClient } from "@connectrpc/connect";
 import { BenchService } from "../gen/p2prpc/bench/v1/bench_pb.ts";
 import { createLibp2pTransport, createRpcNode } from "../src/index.ts";
+import {
+  formatIdleAllocation,
+  type IdleAllocation,
+  sampleIdleAllocation,
+} from "./idle-allocation.ts";
 import type { ServerInfo } from "./ipc-messages.ts";
 import { MANY_PEERS_CONNECTION_MANAGER } from "./systems/many-peers.ts";
 import { p2prpcSystem } from "./systems/p2prpc.ts";
@@ -45,6 +52,8 @@ const USAGE =
 const PARALLEL = 8;
 /** Idle time after the last call: identify runs 1 s after a connection opens. */
 const SETTLE_MS = Number(process.env.SETTLE_MS ?? 2500);
+/** How long each side samples its idle allocations; 0: not sampled. */
+const IDLE_ALLOCATION_MS = Number(process.env.IDLE_ALLOCATION_MS ?? 0);
 
 /** One side's memory, bytes. */
 interface Memory {
@@ -67,7 +76,9 @@ interface Memory {
  */
 type GcKind = "full" | "reduce";
 
-type ToServer = { readonly gc: GcKind; readonly snapshot: string | undefined };
+type ToServer =
+  | { readonly gc: GcKind; readonly snapshot: string | undefined }
+  | { readonly idleAllocationMs: number };
 
 type GcOptions = { type: "major"; execution: "sync"; flavor: "regular" | "last-resort" };
 
@@ -104,9 +115,19 @@ async function serve(transport: "tcp" | "quic", count: number): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, worker));
-  process.on("message", (message: ToServer) =>
-    process.send?.(measure(message.gc, message.snapshot)),
-  );
+  process.on("message", (message: ToServer) => {
+    if ("idleAllocationMs" in message) {
+      sampleIdleAllocation(message.idleAllocationMs).then(
+        (idle) => process.send?.(idle),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
+      return;
+    }
+    process.send?.(measure(message.gc, message.snapshot));
+  });
   process.on("disconnect", () => process.exit(0));
   process.send?.({ ...infos[0], addresses: infos.map((info) => info.address) });
 }
@@ -229,6 +250,19 @@ async function main(): Promise<void> {
     }
     const connectMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    if (IDLE_ALLOCATION_MS > 0) {
+      server.send({ idleAllocationMs: IDLE_ALLOCATION_MS } satisfies ToServer);
+      const [serverIdle, clientIdle] = await Promise.all([
+        nextMessage<IdleAllocation>(server),
+        sampleIdleAllocation(IDLE_ALLOCATION_MS),
+      ]);
+      console.log(
+        [
+          ...formatIdleAllocation("server", serverIdle),
+          ...formatIdleAllocation("client", clientIdle),
+        ].join("\n"),
+      );
+    }
     const serverAfter = await askServer("full", undefined);
     const clientAfter = measure("full", undefined);
     const serverAfterReduced = await askServer("reduce", file("server", peers));
