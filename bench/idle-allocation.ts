@@ -10,8 +10,9 @@
  * connection burst grew (see bench/README, "Where an idle peer's bytes go").
  */
 import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector";
+import { Session } from "node:inspector/promises";
 import { join } from "node:path";
+import { getHeapSpaceStatistics } from "node:v8";
 
 /** What the window saw. */
 export interface IdleAllocation {
@@ -35,14 +36,6 @@ interface ProfileNode {
 /** Samples every 1 KiB on average: fine enough for a few MB per second. */
 const SAMPLING_INTERVAL = 1024;
 
-function post<T>(session: Session, method: string, params?: object): Promise<T> {
-  return new Promise((resolve, reject) => {
-    session.post(method, params ?? {}, (error, result) =>
-      error === null ? resolve(result as T) : reject(error),
-    );
-  });
-}
-
 function site(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const file = url.split("/").slice(-2).join("/");
@@ -60,32 +53,28 @@ function site(node: ProfileNode): string {
  * console.log(`${(idle.bytesPerSecond / 1e6).toFixed(2)} MB/s`);
  */
 export async function sampleIdleAllocation(ms: number, topCount = 8): Promise<IdleAllocation> {
-  const { getHeapSpaceStatistics } = await import("node:v8");
   const session = new Session();
   session.connect();
   try {
-    await post(session, "HeapProfiler.enable");
+    await session.post("HeapProfiler.enable");
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
-    await post(session, "HeapProfiler.startSampling", {
+    await session.post("HeapProfiler.startSampling", {
       samplingInterval: SAMPLING_INTERVAL,
       includeObjectsCollectedByMajorGC: true,
       includeObjectsCollectedByMinorGC: true,
     });
     await new Promise((resolve) => setTimeout(resolve, ms));
-    const { profile } = await post<{ profile: { head: ProfileNode } }>(
-      session,
-      "HeapProfiler.stopSampling",
-    );
+    const { profile } = await session.post("HeapProfiler.stopSampling");
     const cpu = process.cpuUsage(cpuBefore);
+    const seconds = (performance.now() - started) / 1000;
     const profileDir = process.env.IDLE_PROFILE_DIR;
     if (profileDir !== undefined) {
       writeFileSync(join(profileDir, `${process.pid}.heapprofile`), JSON.stringify(profile));
     }
-    const seconds = (performance.now() - started) / 1000;
     const bySite = new Map<string, number>();
     let total = 0;
-    const pending: ProfileNode[] = [profile.head];
+    const pending: ProfileNode[] = [profile.head as ProfileNode];
     for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
       if (node.selfSize > 0) {
         const key = site(node);
@@ -108,7 +97,7 @@ export async function sampleIdleAllocation(ms: number, topCount = 8): Promise<Id
       top,
     };
   } finally {
-    await post(session, "HeapProfiler.disable").catch(() => {});
+    await session.post("HeapProfiler.disable").catch(() => {});
     session.disconnect();
   }
 }

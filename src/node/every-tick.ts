@@ -39,38 +39,39 @@ const tickers = new Map<number, Ticker>();
  * ```
  */
 export function everyTick(periodMs: number, callback: () => void): () => void {
-  let ticker = tickers.get(periodMs);
-  if (ticker === undefined) {
-    const made: Ticker = {
-      timer: setInterval(() => {
-        const subscriptions = made.subscriptions;
-        for (let index = 0; index < subscriptions.length; index++) {
-          const subscription = subscriptions[index] as Subscription;
-          // One stopped earlier in this tick is not called.
-          if (subscription.active) {
-            subscription.callback();
-          }
-        }
-      }, periodMs),
-      subscriptions: [],
-    };
-    made.timer.unref?.();
-    tickers.set(periodMs, made);
-    ticker = made;
-  }
+  const ticker = tickers.get(periodMs) ?? startTicker(periodMs);
   // An object per call, so the same function added twice is two subscriptions.
   const subscription: Subscription = { callback, active: true };
-  const owner = ticker;
-  owner.subscriptions = [...owner.subscriptions, subscription];
+  ticker.subscriptions = [...ticker.subscriptions, subscription];
   return () => {
     if (!subscription.active) {
       return;
     }
     subscription.active = false;
-    owner.subscriptions = owner.subscriptions.filter((each) => each !== subscription);
-    if (owner.subscriptions.length === 0) {
-      clearInterval(owner.timer);
+    ticker.subscriptions = ticker.subscriptions.filter((each) => each !== subscription);
+    if (ticker.subscriptions.length === 0) {
+      clearInterval(ticker.timer);
       tickers.delete(periodMs);
     }
   };
+}
+
+/** The shared, unref'd timer of `periodMs`, with no subscriptions yet. */
+function startTicker(periodMs: number): Ticker {
+  const ticker: Ticker = {
+    timer: setInterval(() => {
+      const subscriptions = ticker.subscriptions;
+      for (let index = 0; index < subscriptions.length; index++) {
+        const subscription = subscriptions[index] as Subscription;
+        // One stopped earlier in this tick is not called.
+        if (subscription.active) {
+          subscription.callback();
+        }
+      }
+    }, periodMs),
+    subscriptions: [],
+  };
+  ticker.timer.unref?.();
+  tickers.set(periodMs, ticker);
+  return ticker;
 }
